@@ -1,0 +1,76 @@
+"""The timing parameters of the simulation model, kept in one place.
+
+Defaults are representative of pyzmq 27 / libzmq 4.3.5 over Linux loopback on a small machine
+(see ../shared/reference/zmq-semantics.md §10-11): a pyzmq send or recv costs ~1.5 µs, a
+REQ/REP round trip over tcp ~36 µs, a PUSH→PULL flow of 100 B runs at ~0.6 M msg/s. A scenario
+may override any of them in its ``[model]`` table; a later machine profile replaces the defaults.
+Pure data: this module knows nothing of simpy or zmq.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LinkCosts(BaseModel):
+    """One transport's wire: the kernel between two I/O threads."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    latency_s: float = Field(5e-6, ge=0, description="one-way latency of a write to its read")
+    bandwidth_Bps: float = Field(4e9, gt=0, description="bytes per second through the kernel")
+    kernel_buffer_bytes: int = Field(
+        2_700_000,
+        ge=1,
+        description="bytes that can sit between the two engines (send + receive socket buffers)",
+    )
+    connect_half_trips: int = Field(
+        6, ge=0, description="one-way trips until the connecting engine is ready (TCP + ZMTP)"
+    )
+    bind_half_trips: int = Field(
+        7, ge=0, description="one-way trips until the binding engine is ready (TCP + ZMTP)"
+    )
+
+
+class CostModel(BaseModel):
+    """Per-message, per-byte and wake-up costs. Times in seconds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    app_send_s: float = Field(1.5e-6, ge=0, description="application cost of one send call")
+    app_recv_s: float = Field(1.5e-6, ge=0, description="application cost of one recv call")
+    app_byte_s: float = Field(
+        0.1e-9, ge=0, description="extra application cost per payload byte (copy)"
+    )
+    app_wakeup_s: float = Field(
+        8e-6, ge=0, description="an application thread blocked in zmq wakes after this"
+    )
+    io_wakeup_s: float = Field(5e-6, ge=0, description="an idle I/O thread wakes after this")
+    engine_msg_s: float = Field(0.4e-6, ge=0, description="I/O thread cost per message")
+    engine_byte_s: float = Field(0.05e-9, ge=0, description="I/O thread cost per byte")
+    command_interval_s: float = Field(
+        1e-3,
+        ge=0,
+        description="send processes commands at most this often (libzmq max_command_delay)",
+    )
+    inbound_poll_rate: int = Field(
+        100, ge=1, description="recv processes commands every this many messages"
+    )
+    batch_bytes: int = Field(8192, ge=1, description="engine read/write batch (in/out_batch_size)")
+    tcp: LinkCosts = LinkCosts()
+    ipc: LinkCosts = LinkCosts(
+        latency_s=4e-6, kernel_buffer_bytes=400_000, connect_half_trips=4, bind_half_trips=5
+    )
+
+    def link(self, transport: str) -> LinkCosts:
+        """The wire costs of ``transport`` (pgm/epgm are modelled as tcp)."""
+        return self.ipc if transport == "ipc" else self.tcp
+
+    @classmethod
+    def zero(cls) -> CostModel:
+        """Every cost zero: the model reduces to pure ordering (for closed-form checks)."""
+        free = LinkCosts(latency_s=0, bandwidth_Bps=1e30)
+        return cls(
+            app_send_s=0, app_recv_s=0, app_byte_s=0, app_wakeup_s=0, io_wakeup_s=0,
+            engine_msg_s=0, engine_byte_s=0, tcp=free, ipc=free,
+        )

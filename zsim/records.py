@@ -1,0 +1,160 @@
+"""The record schema both backends produce: an event log, a metrics table and run metadata.
+
+Knows nothing of simpy or zmq. Events are flat tuples in ``EVENT_COLUMNS`` order; a DataFrame is
+one call away. Results are written atomically (a temporary directory renamed into place) and carry
+``SCHEMA_VERSION``; ``load_result`` refuses a newer schema.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from zsim.errors import ZsimError
+
+SCHEMA_VERSION = 1
+
+EVENT_COLUMNS = ("t", "node", "socket", "event", "sender", "seq", "size", "peer", "topic", "detail")
+"""t: seconds since the scenario started; node/socket: where it happened; event: see EVENTS;
+sender/seq: the message id ("" / -1 for lifecycle events); size: payload bytes; peer: the other
+end ("node.socket" or an endpoint); topic: the message topic; detail: reason or point name."""
+
+EVENTS = {
+    "send": "a message accepted by a send call",
+    "recv": "a message handed to the application",
+    "drop": "a message discarded by a socket (detail: hwm, unroutable, filtered, stale reply)",
+    "bind": "a socket bound an endpoint",
+    "connect": "a socket started connecting to an endpoint",
+    "refused": "a connection attempt found no listener",
+    "connected": "a handshake completed (connecting side)",
+    "accepted": "a handshake completed (binding side)",
+    "attach": "a socket took a new pipe into use (at its next command processing)",
+    "detach": "a socket dropped a pipe whose peer is gone",
+    "disconnected": "a connection broke",
+    "start": "a node's behaviour started",
+    "stop": "a node's behaviour returned",
+    "mark": "a node reached a named point (detail)",
+    "crash": "a node was killed",
+    "restart": "a node started afresh",
+}
+
+METRIC_COLUMNS = ("node", "metric", "value")
+
+STANDARD_METRICS = {
+    "sent": "messages accepted by the node's send calls",
+    "received": "messages handed to the node's application",
+    "dropped": "messages the node's sockets discarded (HWM, unroutable, filtered)",
+    "destroyed": "messages lost with a crashed node or a broken connection",
+    "stuck": "1 if the run ended with the node blocked in recv on a REQ awaiting its reply",
+    "lost": "(SUB nodes) messages published after the node connected and before its first "
+    "received message (needs record = 'messages')",
+}
+
+
+class Recorder:
+    """Collects event tuples; message-level events only when ``messages`` is set."""
+
+    __slots__ = ("events", "messages")
+
+    def __init__(self, messages: bool) -> None:
+        self.messages = messages
+        self.events: list[tuple[Any, ...]] = []
+
+    def add(self, *row: Any) -> None:
+        self.events.append(row)
+
+    def frame(self) -> pd.DataFrame:
+        return events_frame(self.events)
+
+
+def events_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
+    return df.astype({"t": "float64", "seq": "int64", "size": "int64"})
+
+
+def metrics_frame(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
+    return df.astype({"value": "float64"})
+
+
+@dataclass
+class RunResult:
+    """What a run yields, whatever the backend."""
+
+    events: pd.DataFrame
+    metrics: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def metric(self, node: str, name: str) -> float:
+        m = self.metrics
+        rows = m[(m.node == node) & (m.metric == name)]
+        if rows.empty:
+            raise KeyError(f"no metric {name!r} for node {node!r}")
+        return float(rows.value.iloc[0])
+
+    def metric_dict(self) -> dict[tuple[str, str], float]:
+        return {(r.node, r.metric): float(r.value) for r in self.metrics.itertuples()}
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write events.parquet, metrics.parquet and meta.json atomically into ``out_dir``."""
+        out = Path(out_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            self.events.to_parquet(tmp / "events.parquet", index=False)
+            self.metrics.to_parquet(tmp / "metrics.parquet", index=False)
+            (tmp / "meta.json").write_text(json.dumps(self.meta, indent=2, default=str) + "\n")
+            if out.exists():
+                old = out.with_name(f".{out.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(out, old)
+                os.replace(tmp, out)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+
+def load_result(path: str | Path) -> RunResult:
+    path = Path(path)
+    try:
+        meta = json.loads((path / "meta.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ZsimError(f"{path}: not a zsim result directory: {exc}") from None
+    version = meta.get("schema_version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise ZsimError(f"{path}: meta.json: schema_version {version!r} is newer than this zsim "
+                        f"reads ({SCHEMA_VERSION}); upgrade zsim")
+    return RunResult(pd.read_parquet(path / "events.parquet"),
+                     pd.read_parquet(path / "metrics.parquet"), meta)
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in ("zsim", "simpy", "pyzmq", "numpy", "pandas"):
+        try:
+            out[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def host_info() -> dict[str, Any]:
+    return {
+        "hostname": platform.node(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+    }

@@ -1,0 +1,234 @@
+"""tcp/ipc connections: an I/O-thread engine at each end and a byte stream (``Wire``) between.
+
+Modelled after libzmq's stream_engine_base_t (src/stream_engine_base.cpp):
+- The sending engine pulls whole messages from its session pipe into batches of up to
+  ``batch_bytes`` (out_batch_size = 8192) and writes them into the kernel, as long as the kernel
+  buffers (``kernel_buffer_bytes``, send + receive buffers together) have room.
+- The receiving engine reads a batch (in_batch_size), decodes it, and pushes the messages into the
+  session → socket pipe. When that pipe is full it stops reading (``_input_stopped``) until the
+  socket's ``activate_write`` arrives; the kernel buffers then fill and push back on the sender.
+- The I/O thread is one FIFO server per node (io_threads = 1): engine costs queue on it.
+- Commands to an idle I/O thread (activate_read/write) cost an I/O wake-up.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from zsim.costs import LinkCosts
+from zsim.sim.pipe import Pipe
+
+if TYPE_CHECKING:
+    from zsim.sim.node import SimNode
+
+
+class IoThread:
+    """A node's single I/O thread as a FIFO server: ``busy(cost)`` is the delay until done."""
+
+    __slots__ = ("env", "free_at")
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.free_at = 0.0
+
+    def busy(self, cost: float) -> float:
+        now = self.env.now
+        start = now if now > self.free_at else self.free_at
+        self.free_at = start + cost
+        return self.free_at - now
+
+
+class Sleeper:
+    """A loop's idle wait: ``wake()`` ends it after ``delay`` (one wake per wait)."""
+
+    __slots__ = ("delay", "env", "event", "scheduled")
+
+    def __init__(self, env: simpy.Environment, delay: float) -> None:
+        self.env = env
+        self.delay = delay
+        self.event: simpy.Event | None = None
+        self.scheduled = False
+
+    def wait(self) -> simpy.Event:
+        self.event = self.env.event()
+        self.scheduled = False
+        return self.event
+
+    def wake(self) -> None:
+        event = self.event
+        if event is None or self.scheduled:
+            return
+        self.scheduled = True
+        self.event = None
+        if self.delay > 0:
+            self.env.timeout(self.delay).callbacks.append(lambda _e: event.succeed())
+        else:
+            event.succeed()
+
+
+class Wire:
+    """One direction of a byte stream: link latency and bandwidth, bounded kernel buffers."""
+
+    __slots__ = ("arrived", "broken", "costs", "env", "in_flight", "link_free_at", "receiver",
+                 "sender", "transit")
+
+    def __init__(self, env: simpy.Environment, costs: LinkCosts) -> None:
+        self.env = env
+        self.costs = costs
+        self.in_flight = 0  # bytes written by the sender and not yet read by the receiver
+        self.link_free_at = 0.0
+        self.arrived: deque[tuple[list[Any], int]] = deque()
+        self.transit = 0  # chunks on their way
+        self.receiver: Engine | None = None
+        self.sender: Engine | None = None
+        self.broken = False
+
+    def has_room(self) -> bool:
+        return self.in_flight < self.costs.kernel_buffer_bytes
+
+    def send(self, msgs: list[Any], nbytes: int) -> None:
+        env = self.env
+        self.in_flight += nbytes
+        start = max(env.now, self.link_free_at)
+        self.link_free_at = start + nbytes / self.costs.bandwidth_Bps
+        delay = self.link_free_at + self.costs.latency_s - env.now
+        self.transit += len(msgs)
+        env.timeout(delay).callbacks.append(lambda _e: self._arrive(msgs, nbytes))
+
+    def _arrive(self, msgs: list[Any], nbytes: int) -> None:
+        self.transit -= len(msgs)
+        if self.broken:
+            if self.receiver is not None:
+                self.receiver.node.count_destroyed(len(msgs))
+            return
+        self.arrived.append((msgs, nbytes))
+        if self.receiver is not None:
+            self.receiver.rx_sleep.wake()
+
+    def take(self) -> list[Any]:
+        msgs, nbytes = self.arrived.popleft()
+        self.in_flight -= nbytes
+        if self.sender is not None:
+            self.sender.space_sleep.wake()
+        return msgs
+
+    def queued(self) -> int:
+        """Messages written into this stream and not yet read by the receiving engine."""
+        return sum(len(m) for m, _ in self.arrived) + self.transit
+
+
+class Engine:
+    """One end of a tcp/ipc connection, in its node's I/O thread."""
+
+    def __init__(
+        self, node: SimNode, out_pipe: Pipe, in_pipe: Pipe, tx: Wire, rx: Wire, label: str
+    ) -> None:
+        self.node = node
+        env = node.env
+        costs = node.world.costs
+        self.env = env
+        self.label = label
+        self.out_pipe = out_pipe
+        self.in_pipe = in_pipe
+        out_pipe.reader = self
+        in_pipe.writer = self
+        self.tx = tx
+        self.rx = rx
+        tx.sender = self
+        rx.receiver = self
+        self.alive = True
+        self.pending: deque[Any] = deque()
+        self.tx_sleep = Sleeper(env, costs.io_wakeup_s)
+        self.space_sleep = Sleeper(env, costs.io_wakeup_s)
+        self.rx_sleep = Sleeper(env, costs.io_wakeup_s)
+        self.resume_sleep = Sleeper(env, 0.0)
+        self.down = env.event()
+        self.batch_bytes = costs.batch_bytes
+        self.msg_cost = costs.engine_msg_s
+        self.byte_cost = costs.engine_byte_s
+        self.io_wakeup = costs.io_wakeup_s
+        self.peer: Engine | None = None
+        env.process(self._tx_loop())
+        env.process(self._rx_loop())
+
+    # PipeListener: both are commands to the I/O thread (a wake-up when it is idle).
+    def read_activated(self, pipe: Pipe) -> None:
+        self.tx_sleep.wake()
+
+    def write_activated(self, pipe: Pipe, msgs_read: int) -> None:
+        def apply(_e: Any) -> None:
+            pipe.peer_read = max(pipe.peer_read, msgs_read)
+            self.resume_sleep.wake()
+
+        self.env.timeout(self.io_wakeup).callbacks.append(apply)
+
+    def _tx_loop(self) -> Generator[simpy.Event, Any, None]:
+        out, tx, io = self.out_pipe, self.tx, self.node.io
+        while self.alive:
+            if not out.check_read():
+                yield self.tx_sleep.wait()
+                continue
+            if not tx.has_room():
+                yield self.space_sleep.wait()
+                continue
+            msgs: list[Any] = []
+            nbytes = 0
+            while nbytes < self.batch_bytes and out.check_read():
+                msg = out.pop()
+                msgs.append(msg)
+                nbytes += msg.wire_size
+            delay = io.busy(self.msg_cost * len(msgs) + self.byte_cost * nbytes)
+            if delay > 0:
+                yield self.env.timeout(delay)
+            if not self.alive:
+                self.node.count_destroyed(len(msgs))
+                return
+            tx.send(msgs, nbytes)
+
+    def _rx_loop(self) -> Generator[simpy.Event, Any, None]:
+        rx, inp, io = self.rx, self.in_pipe, self.node.io
+        pending = self.pending
+        while self.alive:
+            if not pending:
+                if not rx.arrived:
+                    yield self.rx_sleep.wait()
+                    continue
+                msgs = rx.take()
+                nbytes = sum(m.wire_size for m in msgs)
+                delay = io.busy(self.msg_cost * len(msgs) + self.byte_cost * nbytes)
+                if delay > 0:
+                    yield self.env.timeout(delay)
+                if not self.alive:
+                    self.node.count_destroyed(len(msgs))
+                    return
+                pending.extend(msgs)
+            while pending and inp.check_write():
+                inp.write(pending.popleft())
+            inp.flush()
+            if pending:  # _input_stopped: wait for the socket's activate_write
+                yield self.resume_sleep.wait()
+
+    def kill(self) -> int:
+        """Stop; returns the messages this engine held (lost)."""
+        if not self.alive:
+            return 0
+        self.alive = False
+        lost = len(self.pending)
+        self.pending.clear()
+        self.tx.broken = True
+        self.rx.broken = True
+        lost += sum(len(m) for m, _ in self.rx.arrived)
+        self.rx.arrived.clear()
+        for s in (self.tx_sleep, self.space_sleep, self.rx_sleep, self.resume_sleep):
+            s.wake()
+        if not self.down.triggered:
+            self.down.succeed()
+        return lost
+
+    def queued(self) -> int:
+        """Messages held by this engine or on their way to it."""
+        return len(self.pending) + self.rx.queued()

@@ -1,0 +1,234 @@
+"""Endpoints, bind and connect: inproc pipes, and tcp/ipc connections with handshakes.
+
+libzmq rules modelled (src/socket_base.cpp connect_internal, src/session_base.cpp,
+src/stream_connecter_base.cpp, src/ctx.cpp):
+- connect over tcp/ipc creates the session's pipes and attaches them to the socket at once, so
+  lb/dist/fq count the peer before TCP exists and messages queue up to SNDHWM (unless IMMEDIATE).
+- The binding side gets its pipe only when its engine is ready after the handshake, as a
+  ``bind`` command applied at the socket's next command processing.
+- Handshake: TCP connect plus ZMTP greeting stages and READY, as ``connect_half_trips`` and
+  ``bind_half_trips`` one-way trips, each costing link latency plus an I/O-thread wake-up.
+- A refused attempt, or a broken connection, is retried after reconnect_ivl + rand() % ivl ms
+  (doubling up to reconnect_ivl_max when set); the session keeps its pipes and queued messages,
+  and SUB pipes are "hiccuped" (subscriptions resent).
+- inproc: no engine; one pipe per direction of capacity sndhwm + rcvhwm (0 if either is 0,
+  pipe.cpp set_hwms); connect before bind is parked and completed at bind (ctx_t).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from zsim.costs import LinkCosts
+from zsim.scenario.model import transport_of
+from zsim.sim.engine import Engine, Wire
+from zsim.sim.pipe import Pipe
+from zsim.sim.routing import ATTACH, HICCUP, TERM, Conn
+
+if TYPE_CHECKING:
+    from zsim.sim.node import SimNode
+    from zsim.sim.sockets import SimSocket
+
+
+def inproc_hwm(send_hwm: int, recv_hwm: int) -> int:
+    return 0 if send_hwm == 0 or recv_hwm == 0 else send_hwm + recv_hwm
+
+
+class Connection:
+    """A tcp/ipc connection: its two engines, so that one end's death reaches the other."""
+
+    __slots__ = ("engines", "hop", "dead", "env")
+
+    def __init__(self, env: simpy.Environment, hop: float) -> None:
+        self.env = env
+        self.hop = hop
+        self.engines: list[Engine] = []
+        self.dead = False
+
+    def broken_by(self, engine: Engine) -> None:
+        """``engine`` died; the other end notices one trip later (FIN/RST), and gives up its
+        undelivered data."""
+        self.dead = True
+        for other in self.engines:
+            if other is not engine and other.alive:
+                def fail(_e: Any, other: Engine = other) -> None:
+                    other.node.count_destroyed(other.kill())
+
+                self.env.timeout(self.hop).callbacks.append(fail)
+
+
+class Network:
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.listeners: dict[str, SimSocket] = {}
+        self.parked: dict[str, list[Conn]] = {}
+
+    def bind(self, sock: SimSocket, endpoint: str) -> None:
+        self.listeners[endpoint] = sock
+        sock.node.record_lifecycle(sock, "bind", endpoint, "")
+        if transport_of(endpoint) == "inproc":
+            for conn in self.parked.pop(endpoint, []):
+                if conn.alive:
+                    self._join_inproc(conn, sock)
+
+    def unbind(self, node: SimNode) -> None:
+        for ep, sock in list(self.listeners.items()):
+            if sock.node is node:
+                del self.listeners[ep]
+
+    def connect(self, sock: SimSocket, endpoint: str) -> None:
+        sock.node.record_lifecycle(sock, "connect", endpoint, "")
+        if transport_of(endpoint) == "inproc":
+            self._connect_inproc(sock, endpoint)
+        else:
+            Session(self, sock, endpoint)
+
+    # --- inproc ---------------------------------------------------------------------------
+    def _connect_inproc(self, sock: SimSocket, endpoint: str) -> None:
+        spec = sock.spec
+        out = Pipe(spec.sndhwm, conflate=spec.conflate, label=f"{sock.label}>{endpoint}")
+        inp = Pipe(spec.rcvhwm, conflate=spec.conflate, label=f"{endpoint}>{sock.label}")
+        conn = Conn(sock, out, inp, endpoint, endpoint)
+        sock.attach(conn)  # connect_internal attaches the connecting side's pipe directly
+        binder = self.listeners.get(endpoint)
+        if binder is not None and binder.node.alive:
+            self._join_inproc(conn, binder)
+        else:
+            self.parked.setdefault(endpoint, []).append(conn)
+
+    def _join_inproc(self, conn: Conn, binder: SimSocket) -> None:
+        a, b = conn.socket.spec, binder.spec
+        conn.out.set_hwm(inproc_hwm(a.sndhwm, b.rcvhwm))
+        conn.inp.set_hwm(inproc_hwm(b.sndhwm, a.rcvhwm))
+        peer = Conn(binder, conn.inp, conn.out, conn.socket.label, conn.endpoint)
+        peer.incoming = True
+        peer.partner, conn.partner = conn, peer
+        peer.routing_id = (a.routing_id or "").encode()
+        conn.routing_id = (b.routing_id or "").encode()
+        conn.peer = binder.label
+        binder.post(ATTACH, peer, 0)
+        conn.socket.note_handshake()
+        binder.note_handshake()
+        binder.node.record_lifecycle(binder, "accepted", conn.socket.label, conn.endpoint)
+        conn.socket.node.record_lifecycle(conn.socket, "connected", binder.label, conn.endpoint)
+
+
+class Session:
+    """The connecting side of one tcp/ipc endpoint: keeps its pipe across reconnects."""
+
+    def __init__(self, network: Network, sock: SimSocket, endpoint: str) -> None:
+        self.network = network
+        self.sock = sock
+        self.node = sock.node
+        self.env = network.env
+        self.endpoint = endpoint
+        self.transport = transport_of(endpoint)
+        costs = self.node.world.costs
+        self.link: LinkCosts = costs.link(self.transport)
+        self.hop = self.link.latency_s + costs.io_wakeup_s
+        self.ivl_ms = sock.spec.reconnect_ivl
+        self.conn: Conn | None = None
+        if not sock.spec.immediate:
+            self.conn = self._new_conn()
+            sock.attach(self.conn)
+        self.env.process(self._run())
+
+    def _new_conn(self) -> Conn:
+        spec, label = self.sock.spec, self.sock.label
+        out = Pipe(spec.sndhwm, conflate=spec.conflate, label=f"{label}>{self.endpoint}")
+        inp = Pipe(spec.rcvhwm, conflate=spec.conflate, label=f"{self.endpoint}>{label}")
+        return Conn(self.sock, out, inp, self.endpoint, self.endpoint)
+
+    def _alive(self) -> bool:
+        return self.node.alive and not self.sock.closed
+
+    def _run(self) -> Generator[simpy.Event, Any, None]:
+        retry = False
+        while self._alive():
+            if retry:
+                wait = self._next_interval()
+                if wait is None:
+                    return
+                yield self.env.timeout(wait)
+                if not self._alive():
+                    return
+            retry = True
+            yield from self._attempt()
+
+    def _next_interval(self) -> float | None:
+        """stream_connecter_base.cpp get_new_reconnect_ivl: ivl + rand() % ivl, in ms."""
+        if self.ivl_ms < 0:
+            return None
+        ivl = max(self.ivl_ms, 1)
+        jitter = int(self.node.system_rng.integers(0, ivl))
+        max_ivl = self.sock.spec.reconnect_ivl_max
+        if max_ivl > 0:
+            self.ivl_ms = min(self.ivl_ms * 2, max_ivl)
+        return (ivl + jitter) / 1000.0
+
+    def _attempt(self) -> Generator[simpy.Event, Any, None]:
+        env, hop, link = self.env, self.hop, self.link
+        t0 = env.now
+        yield env.timeout(hop)  # the SYN (or the ipc connect) reaches the listener
+        binder = self.network.listeners.get(self.endpoint)
+        if binder is None or not binder.node.alive or binder.closed:
+            yield env.timeout(hop)
+            self.node.record_lifecycle(self.sock, "refused", self.endpoint, "")
+            return
+        connection = Connection(env, hop)
+        there, back = Wire(env, link), Wire(env, link)
+        bind_ready = t0 + link.bind_half_trips * hop
+        env.process(self._bind_side(binder, connection, there, back, bind_ready))
+        yield env.timeout(max(0.0, t0 + link.connect_half_trips * hop - env.now))
+        if not self._alive() or connection.dead:
+            return
+        if self.conn is None:  # IMMEDIATE: the pipe exists only once the peer does
+            self.conn = self._new_conn()
+            self.sock.attach(self.conn)
+        conn = self.conn
+        conn.peer = binder.label
+        conn.routing_id = (binder.spec.routing_id or "").encode()
+        engine = Engine(self.node, conn.out, conn.inp, there, back, f"{self.sock.label}~")
+        connection.engines.append(engine)
+        self.node.engines.append((engine, connection))
+        self.sock.note_handshake()
+        self.node.record_lifecycle(self.sock, "connected", binder.label, self.endpoint)
+        yield engine.down
+        if not self._alive():
+            return
+        self.node.record_lifecycle(self.sock, "disconnected", binder.label, self.endpoint)
+        if self.sock.spec.immediate:
+            self.sock.post(TERM, conn, 0)
+            self.conn = None
+        else:
+            self.sock.post(HICCUP, conn, 0)
+
+    def _bind_side(
+        self, binder: SimSocket, connection: Connection, there: Wire, back: Wire, ready: float
+    ) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        yield env.timeout(max(0.0, ready - env.now))
+        if connection.dead or not binder.node.alive or binder.closed or not self._alive():
+            return
+        spec = binder.spec
+        out = Pipe(spec.sndhwm, conflate=spec.conflate, label=f"{binder.label}>{self.sock.label}")
+        inp = Pipe(spec.rcvhwm, conflate=spec.conflate, label=f"{self.sock.label}>{binder.label}")
+        conn = Conn(binder, out, inp, self.sock.label, self.endpoint)
+        conn.incoming = True
+        conn.routing_id = (self.sock.spec.routing_id or "").encode()
+        if self.transport in ("pgm", "epgm"):
+            conn.subs[""] = 1  # connect_internal subscribe_to_all: filtering at the subscriber
+        engine = Engine(binder.node, out, inp, back, there, f"{binder.label}~")
+        connection.engines.append(engine)
+        binder.node.engines.append((engine, connection))
+        binder.post(ATTACH, conn, 0)
+        binder.note_handshake()
+        binder.node.record_lifecycle(binder, "accepted", self.sock.label, self.endpoint)
+        yield engine.down
+        if binder.node.alive:
+            # session_base_t: the binding side does not reconnect; its pipe is terminated.
+            binder.node.record_lifecycle(binder, "disconnected", self.sock.label, self.endpoint)
+            binder.post(TERM, conn, 0)

@@ -1,0 +1,327 @@
+"""A simulated node: its sockets, its application thread running the behaviour, its I/O thread.
+
+The application thread follows libzmq's socket_base_t (src/socket_base.cpp):
+- ``send`` processes commands at most every ``command_interval_s`` (max_command_delay); when the
+  message cannot be queued it blocks, processing commands as they arrive, until it can.
+- ``recv`` processes commands every ``inbound_poll_rate`` messages, or when nothing is ready;
+  a blocked recv wakes when a command (activate_read, a new pipe) reaches the mailbox.
+- ``poll`` processes commands and checks readiness (zmq_poll → getsockopt(ZMQ_EVENTS)).
+- While the behaviour sleeps or works no command is processed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import simpy
+import zmq
+
+from zsim.behaviours.api import (
+    Mark,
+    Message,
+    Node,
+    Now,
+    Poll,
+    Recv,
+    Send,
+    Sleep,
+    WaitConnected,
+    Work,
+)
+from zsim.behaviours.registry import resolve, validate_params
+from zsim.scenario.model import NodeSpec
+from zsim.sim.engine import Engine, IoThread
+from zsim.sim.network import Connection
+from zsim.sim.routing import TERM
+from zsim.sim.sockets import SOCKET_CLASSES, ReqSocket, SimSocket
+
+if TYPE_CHECKING:
+    from zsim.sim.world import NodeStats, World
+
+
+class AppThread:
+    """Where a node's behaviour blocks inside zmq calls; mailbox posts wake it."""
+
+    __slots__ = ("env", "event", "wakeup", "watching")
+
+    def __init__(self, env: simpy.Environment, wakeup: float) -> None:
+        self.env = env
+        self.wakeup = wakeup
+        self.event: simpy.Event | None = None
+        self.watching: tuple[SimSocket, ...] = ()
+
+    def notify(self, sock: SimSocket) -> None:
+        event = self.event
+        if event is None or sock not in self.watching:
+            return
+        self.event = None
+        if self.wakeup > 0:
+            self.env.timeout(self.wakeup).callbacks.append(
+                lambda _e: event.triggered or event.succeed(True)
+            )
+        else:
+            event.succeed(True)
+
+    def wait(self, socks: tuple[SimSocket, ...], timeout: float | None) -> simpy.Event:
+        """An event that fires True on a command for one of ``socks``, False at the timeout."""
+        event = self.env.event()
+        self.event = event
+        self.watching = socks
+        if timeout is not None:
+            def expire(_e: Any) -> None:
+                if not event.triggered:
+                    if self.event is event:
+                        self.event = None
+                    event.succeed(False)
+
+            self.env.timeout(max(timeout, 0.0)).callbacks.append(expire)
+        return event
+
+
+class SimNode:
+    """One incarnation of a scenario node."""
+
+    def __init__(self, world: World, spec: NodeSpec, name: str, incarnation: int,
+                 stats: NodeStats) -> None:
+        self.world = world
+        self.env = world.env
+        self.spec = spec
+        self.name = name
+        self.incarnation = incarnation
+        self.stats = stats
+        costs = world.costs
+        self.costs = costs
+        behaviour_seed, system_seed = world.seeds_for(name, incarnation)
+        self.api = Node(name, spec.index, np.random.default_rng(behaviour_seed), incarnation,
+                        metrics=stats.metrics)
+        self.system_rng = np.random.default_rng(system_seed)
+        self.app = AppThread(self.env, costs.app_wakeup_s)
+        self.io = IoThread(self.env)
+        self.alive = True
+        self.sockets: dict[str, SimSocket] = {}
+        self.engines: list[tuple[Engine, Connection]] = []
+        self.blocked: tuple[SimSocket, float] | None = None
+        self.finished = False
+        self.process: simpy.Process | None = None
+        self.messages = world.recorder.messages
+        self._t_send_cost = costs.app_send_s
+        self._t_recv_cost = costs.app_recv_s
+        self._byte_cost = costs.app_byte_s
+
+    # --- records and counters -------------------------------------------------------------
+    def record_lifecycle(self, sock: SimSocket | None, event: str, peer: str, detail: str) -> None:
+        self.world.recorder.add(self.env.now, self.name, sock.spec.name if sock else "", event,
+                                "", -1, 0, peer, "", detail)
+
+    def _record_msg(self, sock: SimSocket, event: str, msg: Any, peer: str, detail: str) -> None:
+        if isinstance(msg, Message):
+            self.world.recorder.add(self.env.now, self.name, sock.spec.name, event, msg.sender,
+                                    msg.seq, msg.size, peer, msg.topic, detail)
+
+    def count_drop(self, sock: SimSocket, msg: Any, reason: str, peer: str) -> None:
+        self.stats.dropped += 1
+        if self.messages:
+            self._record_msg(sock, "drop", msg, peer, reason)
+
+    def count_destroyed(self, n: int) -> None:
+        self.stats.destroyed += n
+
+    # --- life cycle -----------------------------------------------------------------------
+    def boot(self) -> None:
+        """Create, bind and connect the sockets, then run the behaviour."""
+        for sspec in self.spec.sockets:
+            sock = SOCKET_CLASSES[sspec.type](self, sspec)
+            self.sockets[sspec.name] = sock
+        network = self.world.network
+        for sock in self.sockets.values():
+            for ep in sock.spec.bind:
+                network.bind(sock, ep)
+            for ep in sock.spec.connect:
+                network.connect(sock, ep)
+        self.process = self.env.process(self._main())
+
+    def crash(self) -> None:
+        """SIGKILL: sockets, pipes and engines vanish; peers notice through their connections."""
+        self.alive = False
+        self.record_lifecycle(None, "crash", "", "")
+        self.world.network.unbind(self)
+        for engine, connection in self.engines:
+            self.count_destroyed(engine.kill())
+            connection.broken_by(engine)
+        for sock in self.sockets.values():
+            sock.closed = True
+            for conn in sock.conns:
+                conn.alive = False
+                inproc = conn.endpoint.startswith("inproc://")
+                self.count_destroyed(len(conn.inp) + (0 if inproc else len(conn.out)))
+                if inproc and conn.partner is not None:
+                    # the peer's end of the pipe is terminated (pipe_t::terminate)
+                    conn.partner.socket.post(TERM, conn.partner, 0)
+                conn.inp.queue.clear()
+        if self.process is not None and self.process.is_alive:
+            self.process.interrupt("crash")
+
+    # --- the behaviour --------------------------------------------------------------------
+    def _main(self) -> Generator[simpy.Event, Any, None]:
+        start = self.spec.start
+        if self.incarnation == 0 and start.after:
+            yield self.world.point_reached(start.after)
+            if start.delay:
+                yield self.env.timeout(start.delay)
+        self.record_lifecycle(None, "start", "", "")
+        defn = resolve(self.spec.behaviour)
+        params = validate_params(defn, self.spec.params, list(self.sockets))
+        gen = defn.function(self.api, params)
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            while True:
+                try:
+                    op = gen.throw(error) if error is not None else gen.send(result)
+                except StopIteration:
+                    break
+                error = None
+                try:
+                    result = yield from self._execute(op)
+                except zmq.ZMQError as exc:
+                    result, error = None, exc
+        except simpy.Interrupt:
+            gen.close()
+            return
+        self.finished = True
+        self.record_lifecycle(None, "stop", "", "")
+        self.world.node_finished(self.name)
+
+    def _execute(self, op: Any) -> Generator[simpy.Event, Any, Any]:
+        kind = type(op)
+        if kind is Send:
+            return (yield from self._send(op))
+        if kind is Recv:
+            return (yield from self._recv(op))
+        if kind is Now:
+            return self.env.now
+        if kind is Work or kind is Sleep:
+            if op.seconds > 0:
+                yield self.env.timeout(op.seconds)
+            return None
+        if kind is Poll:
+            return (yield from self._poll(op))
+        if kind is Mark:
+            self.record_lifecycle(None, "mark", "", op.point)
+            self.world.mark(self.name, op.point)
+            return None
+        if kind is WaitConnected:
+            return (yield from self._wait_connected(op))
+        raise TypeError(f"{self.name}: a behaviour yielded {op!r}, not an operation")
+
+    def _socket(self, name: str) -> SimSocket:
+        try:
+            return self.sockets[name]
+        except KeyError:
+            raise KeyError(f"node {self.name} has no socket {name!r}") from None
+
+    def _send(self, op: Send) -> Generator[simpy.Event, Any, bool]:
+        sock = self._socket(op.socket)
+        msg = op.message
+        cost = self._t_send_cost + self._byte_cost * msg.size
+        if cost > 0:
+            yield self.env.timeout(cost)
+        if isinstance(msg, Message) and msg.sender == self.api.sender and msg.t_sent == 0.0:
+            msg.t_sent = self.env.now
+        if self.env.now - sock.last_commands_t >= self.costs.command_interval_s:
+            sock.process_commands()
+        if not sock.xsend(msg):
+            if op.timeout == 0:
+                return False
+            deadline = None if op.timeout is None else self.env.now + op.timeout
+            while True:
+                if not sock.mailbox:
+                    remaining = None if deadline is None else deadline - self.env.now
+                    woke = yield self.app.wait((sock,), remaining)
+                    if not woke:
+                        return False
+                sock.process_commands()
+                if sock.xsend(msg):
+                    break
+        self.stats.sent += 1
+        if self.messages:
+            self._record_msg(sock, "send", msg, "", "")
+        return True
+
+    def _recv(self, op: Recv) -> Generator[simpy.Event, Any, Any]:
+        sock = self._socket(op.socket)
+        sock.ticks += 1
+        if sock.ticks >= self.costs.inbound_poll_rate:
+            sock.process_commands()
+            sock.ticks = 0
+        msg = sock.xrecv()
+        if msg is None:
+            msg = yield from self._recv_blocking(sock, op.timeout)
+            if msg is None:
+                return None
+        cost = self._t_recv_cost + self._byte_cost * msg.size
+        if cost > 0:
+            yield self.env.timeout(cost)
+        self.stats.received += 1
+        if self.messages:
+            self._record_msg(sock, "recv", msg, "", "")
+        return msg
+
+    def _recv_blocking(self, sock: SimSocket, timeout: float | None) -> Generator[Any, Any, Any]:
+        sock.process_commands()
+        sock.ticks = 0
+        msg = sock.xrecv()
+        if msg is not None or timeout == 0:
+            return msg
+        deadline = None if timeout is None else self.env.now + timeout
+        while msg is None:
+            if not sock.mailbox:
+                remaining = None if deadline is None else deadline - self.env.now
+                self.blocked = (sock, self.env.now)
+                woke = yield self.app.wait((sock,), remaining)
+                self.blocked = None
+                if not woke:
+                    return None
+            sock.process_commands()
+            msg = sock.xrecv()
+        return msg
+
+    def _poll(self, op: Poll) -> Generator[simpy.Event, Any, tuple[str, ...]]:
+        socks = tuple(self._socket(n) for n in op.sockets)
+        deadline = None if op.timeout is None else self.env.now + op.timeout
+        while True:
+            ready = []
+            for s in socks:
+                s.process_commands()
+                if s.has_in():
+                    ready.append(s.spec.name)
+            if ready or op.timeout == 0:
+                return tuple(ready)
+            if not any(s.mailbox for s in socks):
+                remaining = None if deadline is None else deadline - self.env.now
+                woke = yield self.app.wait(socks, remaining)
+                if not woke:
+                    return ()
+
+    def _wait_connected(self, op: WaitConnected) -> Generator[simpy.Event, Any, bool]:
+        sock = self._socket(op.socket)
+        if sock.handshakes:
+            return True
+        event = self.env.event()
+        sock.handshake_waiters.append(event)
+        if op.timeout is None:
+            yield event
+            return True
+        result = yield event | self.env.timeout(op.timeout)
+        return event in result
+
+    # --- end of run -----------------------------------------------------------------------
+    def is_stuck(self) -> bool:
+        """Blocked in recv on a REQ that awaits its reply: the classic dead-server hang."""
+        if self.blocked is None or not self.alive:
+            return False
+        sock = self.blocked[0]
+        return isinstance(sock, ReqSocket) and sock.receiving_reply
+

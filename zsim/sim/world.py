@@ -1,0 +1,140 @@
+"""The simulated world: one simpy environment, the network, the nodes, the run loop."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from zsim.records import Recorder
+from zsim.scenario.model import Scenario
+from zsim.sim.network import Network
+from zsim.sim.node import SimNode
+
+
+@dataclass
+class NodeStats:
+    """Counters of one scenario node across its incarnations."""
+
+    sent: int = 0
+    received: int = 0
+    dropped: int = 0
+    destroyed: int = 0
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def _matches(pattern: str, name: str) -> bool:
+    return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
+
+
+class World:
+    def __init__(self, scenario: Scenario, seed: int, record: str | None = None) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.env = simpy.Environment()
+        self.costs = scenario.model
+        self.recorder = Recorder(messages=(record or scenario.run.record) == "messages")
+        self.network = Network(self.env)
+        self.nodes: dict[str, SimNode] = {}
+        self.stats = {name: NodeStats() for name in scenario.nodes}
+        self.marks: dict[str, set[str]] = {}
+        self.point_waiters: list[tuple[str, str, simpy.Event]] = []
+        self.finished: set[str] = set()
+        self.stop_after = {
+            n for name in scenario.run.stop_after for n in scenario.nodes
+            if n == name or scenario.nodes[n].group == name
+        }
+        self.stopped = False
+
+    def seeds_for(self, name: str, incarnation: int) -> tuple[int, int]:
+        """Two independent seeds for a node (behaviour draws, model draws), stable by name."""
+        ss = np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(name.encode()), incarnation))
+        behaviour, system = ss.spawn(2)
+        return int(behaviour.generate_state(1)[0]), int(system.generate_state(1)[0])
+
+    # --- start conditions -----------------------------------------------------------------
+    def mark(self, node: str, point: str) -> None:
+        self.marks.setdefault(point, set()).add(node)
+        still = []
+        for pattern, p, event in self.point_waiters:
+            if self._reached(pattern, p):
+                event.succeed()
+            else:
+                still.append((pattern, p, event))
+        self.point_waiters = still
+
+    def _reached(self, pattern: str, point: str) -> bool:
+        names = [n for n in self.scenario.nodes if _matches(pattern, n)]
+        done = self.marks.get(point, set())
+        return bool(names) and all(n in done for n in names)
+
+    def point_reached(self, after: str) -> simpy.Event:
+        pattern, point = after.rsplit(":", 1)
+        event = self.env.event()
+        if self._reached(pattern, point):
+            event.succeed()
+        else:
+            self.point_waiters.append((pattern, point, event))
+        return event
+
+    def node_finished(self, name: str) -> None:
+        self.finished.add(name)
+        if self.stop_after and self.stop_after <= self.finished:
+            self.stopped = True
+
+    # --- running --------------------------------------------------------------------------
+    def _schedule(self, at: float, action: Any) -> None:
+        self.env.timeout(at).callbacks.append(lambda _e: action())
+
+    def _boot(self, name: str, incarnation: int) -> None:
+        spec = self.scenario.nodes[name]
+        if incarnation:
+            node = self.nodes[name]
+            node.record_lifecycle(None, "restart", "", "")
+        node = SimNode(self, spec, name, incarnation, self.stats[name])
+        self.nodes[name] = node
+        node.boot()
+
+    def run(self) -> None:
+        for name, spec in self.scenario.nodes.items():
+            self._schedule(spec.start.at, lambda n=name: self._boot(n, 0))
+            if spec.crash_at is not None:
+                self._schedule(spec.crash_at, lambda n=name: self.nodes[n].crash())
+            if spec.restart_at is not None:
+                self._schedule(spec.restart_at, lambda n=name: self._boot(n, 1))
+        env, until = self.env, self.scenario.run.until
+        step = env.step
+        while not self.stopped and env.peek() <= until:
+            step()
+
+    # --- accounting -----------------------------------------------------------------------
+    def queued(self) -> int:
+        """Messages still in pipes, engines and wires (each pipe counted once)."""
+        pipes: dict[int, int] = {}
+        engines = 0
+        for node in self.nodes.values():
+            if not node.alive:
+                continue
+            for sock in node.sockets.values():
+                for conn in sock.conns:
+                    for pipe in (conn.out, conn.inp):
+                        pipes[id(pipe)] = len(pipe)
+            engines += sum(e.queued() for e, _ in node.engines if e.alive)
+        for conns in self.network.parked.values():
+            for conn in conns:
+                pipes[id(conn.out)] = len(conn.out)
+        return sum(pipes.values()) + engines
+
+    def metric_rows(self) -> list[tuple[str, str, float]]:
+        rows: list[tuple[str, str, float]] = []
+        for name, st in self.stats.items():
+            rows += [(name, "sent", st.sent), (name, "received", st.received),
+                     (name, "dropped", st.dropped), (name, "destroyed", st.destroyed)]
+            node = self.nodes.get(name)
+            if node is not None and any(s.spec.type == "REQ" for s in node.sockets.values()):
+                rows.append((name, "stuck", 1.0 if node.is_stuck() else 0.0))
+            rows += [(name, k, v) for k, v in sorted(st.metrics.items())]
+        return rows
