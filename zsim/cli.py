@@ -1,0 +1,128 @@
+"""The ``zsim`` command: thin subcommands over library functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from zsim.errors import ZsimError
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"zsim: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _load(ref: str, sets: tuple[str, ...]) -> Any:
+    from zsim.catalog import scenario_path
+    from zsim.scenario import load_scenario, parse_overrides
+
+    return load_scenario(scenario_path(ref), parse_overrides(sets))
+
+
+SET_HELP = "Override a [params] value, e.g. --set workers=8 (repeatable; values are TOML)."
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="zsim")
+def cli() -> None:
+    """zsim: simulate ZeroMQ topologies described in scenario files, and check them live.
+
+    FILE is a scenario's path, or the name of a shipped scenario (see `zsim list`).
+    """
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
+@click.option("--seed", type=int, default=None,
+              help="Random seed (default: the scenario's run.seed, else 0). Same seed, same run.")
+@click.option("--backend", type=click.Choice(["sim", "live"]), default="sim", show_default=True,
+              help="sim: the simpy model; live: real pyzmq sockets on this machine.")
+@click.option("--record", type=click.Choice(["messages", "lifecycle"]), default=None,
+              help="Event-log level (default: the scenario's run.record). 'lifecycle' keeps "
+                   "only connections, crashes and marks; metrics are complete either way.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Write events.parquet, metrics.parquet and meta.json to this directory.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object {scenario, params, seed, metrics} instead of a table.")
+@click.option("--timeout", type=float, default=120.0, show_default=True,
+              help="Live backend: wall-clock limit in seconds for the whole run.")
+def run(file: str, sets: tuple[str, ...], seed: int | None, backend: str, record: str | None,
+        out: str | None, as_json: bool, timeout: float) -> None:
+    """Run a scenario once and print its metrics table (node, metric, value)."""
+    scenario = _load(file, sets)
+    if backend == "sim":
+        from zsim.sim import simulate
+
+        result = simulate(scenario, seed=seed, record=record)
+    else:
+        try:
+            from zsim.live import run_live
+        except ImportError:
+            raise ZsimError("the live backend is not available in this build") from None
+        result = run_live(scenario, seed=seed, record=record, timeout=timeout)
+    if out:
+        result.save(out)
+    if as_json:
+        doc = {
+            "scenario": scenario.name,
+            "params": scenario.params,
+            "seed": result.meta["seed"],
+            "metrics": result.metrics.to_dict(orient="records"),
+        }
+        click.echo(json.dumps(doc))
+    else:
+        click.echo(result.metrics.to_string(index=False))
+        if out:
+            click.echo(f"wrote {out}")
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
+def validate(file: str, sets: tuple[str, ...]) -> None:
+    """Check a scenario file; print its nodes, or one line naming the bad field (exit 2)."""
+    scenario = _load(file, sets)
+    click.echo(f"{file}: ok: {len(scenario.nodes)} nodes ({', '.join(scenario.nodes)})")
+
+
+@cli.command("list")
+def list_() -> None:
+    """Show the shipped scenarios with a one-line description each."""
+    from zsim.catalog import shipped_scenarios
+    from zsim.scenario.load import _leading_comment
+
+    for path in shipped_scenarios():
+        summary = _leading_comment(path.read_text()).split(". ")[0]
+        click.echo(f"{path.stem:16} {summary}")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the scenario-format reference, generated from the validated model."""
+    from zsim.docs import scenario_reference
+
+    click.echo(scenario_reference())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors print one line and exit 2, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="zsim", standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("aborted", 130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ZsimError as exc:
+        _fail(str(exc), exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
