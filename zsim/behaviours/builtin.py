@@ -164,7 +164,7 @@ def client(node: Node, p: ClientParams) -> Iterator[Op]:
     sock = node.socket(p.socket)
     yield sock.wait_connected()
     yield node.mark("ready")
-    replies, rtt_total = 0, 0.0
+    rtt_total = 0.0
     node.set_metric("replies", 0)
     for k in range(p.requests):
         t0: float = yield node.now()
@@ -174,7 +174,7 @@ def client(node: Node, p: ClientParams) -> Iterator[Op]:
             node.set_metric("timeouts", 1)
             break
         t1: float = yield node.now()
-        replies += 1
+        replies = k + 1
         rtt_total += t1 - t0
         node.set_metric("replies", replies)
         node.set_metric("rtt_mean_s", rtt_total / replies)

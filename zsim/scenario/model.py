@@ -94,8 +94,12 @@ class SocketSpec(_Frozen):
 _POINT = re.compile(r"^[A-Za-z0-9_.\-]+(\*)?:[A-Za-z0-9_.\-]+$")
 
 
-def _check_point(value: str) -> str:
-    if not _POINT.match(value):
+def _empty_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _check_point(value: str | None) -> str | None:
+    if value is not None and not _POINT.match(value):
         raise ValueError(f"must be 'node:point' (node may end in '*'), got {value!r}")
     return value
 
@@ -104,10 +108,11 @@ class StartSpec(_Frozen):
     """When a node's behaviour starts: at a time, or after other nodes reach a named point."""
 
     at: float = Field(0.0, ge=0, description="start time in seconds")
-    after: Annotated[str, AfterValidator(_check_point)] | None = Field(
+    after: Annotated[str | None, BeforeValidator(_empty_is_none),
+                     AfterValidator(_check_point)] = Field(
         None,
         description="'node:point': start once that node has marked that point; "
-        "'worker-*:ready' waits for every replica",
+        "'worker-*:ready' waits for every replica; '' = no condition",
     )
     delay: float = Field(0.0, ge=0, description="extra seconds after the condition")
 
@@ -131,7 +136,8 @@ class NodeSpec(_Frozen):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"socket names must be unique, got {dupes[0]!r} twice")
-        if self.restart_at is not None and (self.crash_at is None or self.restart_at <= self.crash_at):
+        crash, restart = self.crash_at, self.restart_at
+        if restart is not None and (crash is None or restart <= crash):
             raise ValueError("restart_at needs a crash_at before it")
         return self
 

@@ -40,7 +40,7 @@ def inproc_hwm(send_hwm: int, recv_hwm: int) -> int:
 class Connection:
     """A tcp/ipc connection: its two engines, so that one end's death reaches the other."""
 
-    __slots__ = ("engines", "hop", "dead", "env")
+    __slots__ = ("dead", "engines", "env", "hop")
 
     def __init__(self, env: simpy.Environment, hop: float) -> None:
         self.env = env

@@ -23,8 +23,17 @@ class Conn:
     """One peer of a socket: ``out`` carries socket → peer, ``inp`` peer → socket."""
 
     __slots__ = (
-        "endpoint", "out", "out_active", "inp", "peer", "routing_id", "socket", "subs", "alive",
-        "incoming", "partner",
+        "alive",
+        "endpoint",
+        "incoming",
+        "inp",
+        "out",
+        "out_active",
+        "partner",
+        "peer",
+        "routing_id",
+        "socket",
+        "subs",
     )
 
     def __init__(self, socket: SimSocket, out: Pipe, inp: Pipe, peer: str, endpoint: str) -> None:

@@ -90,7 +90,7 @@ class SimSocket:
         self.xattach(conn)
 
     def detach(self, conn: Conn) -> None:
-        """The peer is gone: unread outbound messages are deleted (pipe_t::process_pipe_term_ack)."""
+        """The peer is gone: unread outbound messages are deleted (process_pipe_term_ack)."""
         if conn not in self.conns:
             return
         self.conns.remove(conn)

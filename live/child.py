@@ -1,0 +1,518 @@
+"""One scenario node on real sockets: runs in its own process (or a thread for inproc scenarios).
+
+The node talks to the runner over one duplex ``multiprocessing`` connection:
+
+node → runner: ``("loaded",)``, ``("bound", [logical endpoints])``, ``("mark", point)``,
+``("finished",)``, ``("records", events, counters, metrics, stuck, error, final)``.
+runner → node: ``("go", t0_ns)``, ``("bound", [endpoints])``, ``("release",)``, ``("stop",)``.
+
+Every blocking wait also watches that connection, so a ``stop`` reaches a node blocked anywhere;
+the node then hands over everything it recorded in one message and closes its sockets with
+linger 0. Nodes that the runner may SIGKILL (``crash_at``) also send their records in chunks every
+``FLUSH_INTERVAL_S`` so that a crash loses at most that much.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+import traceback
+import zlib
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+import zmq
+from zmq.utils.monitor import recv_monitor_message
+
+from zsim.behaviours.api import (
+    Mark,
+    Message,
+    Node,
+    Now,
+    Poll,
+    Recv,
+    Send,
+    Sleep,
+    WaitConnected,
+    Work,
+)
+from zsim.behaviours.registry import resolve, validate_params
+from zsim.scenario.model import NodeSpec, SocketSpec, transport_of
+
+from .codec import decode, encode
+
+FLUSH_INTERVAL_S = 0.2
+BOUND_WAIT_S = 1.0  # how long a connecting node waits for its peers' binds at boot
+_CHECK_S = 0.02  # a running behaviour looks at the control connection at least this often
+_SPIN_S = 0.002  # sleeps shorter than this use time.sleep (sub-ms precision), not poll (ms)
+_MONITOR_EVENTS = (
+    zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED
+)
+
+
+@dataclass
+class NodeConfig:
+    """Everything a node process needs; pickled to it at spawn."""
+
+    name: str
+    incarnation: int
+    spec: NodeSpec
+    endpoints: dict[str, str]  # logical → real
+    binders: dict[str, str]  # logical endpoint → "node.socket" that binds it
+    wait_bound: list[str] = field(default_factory=list)
+    seed: int = 0
+    messages: bool = True
+    periodic_flush: bool = False
+    stderr_path: str | None = None
+
+
+def seeds_for(seed: int, name: str, incarnation: int) -> tuple[int, int]:
+    """Same derivation as the simulator's ``World.seeds_for``: equal draws in both backends."""
+    ss = np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()), incarnation))
+    behaviour, system = ss.spawn(2)
+    return int(behaviour.generate_state(1)[0]), int(system.generate_state(1)[0])
+
+
+class _Stop(Exception):
+    """The runner asked this node to stop."""
+
+
+def _socket_options(sock: zmq.Socket, spec: SocketSpec) -> None:
+    sock.setsockopt(zmq.SNDHWM, spec.sndhwm)
+    sock.setsockopt(zmq.RCVHWM, spec.rcvhwm)
+    sock.setsockopt(zmq.LINGER, spec.linger)
+    sock.setsockopt(zmq.RECONNECT_IVL, spec.reconnect_ivl)
+    sock.setsockopt(zmq.RECONNECT_IVL_MAX, spec.reconnect_ivl_max)
+    if spec.immediate:
+        sock.setsockopt(zmq.IMMEDIATE, 1)
+    if spec.conflate:
+        sock.setsockopt(zmq.CONFLATE, 1)
+    if spec.routing_id is not None:
+        sock.setsockopt(zmq.ROUTING_ID, spec.routing_id.encode())
+    if spec.router_mandatory:
+        sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
+    if spec.req_relaxed:
+        sock.setsockopt(zmq.REQ_RELAXED, 1)
+    if spec.req_correlate:
+        sock.setsockopt(zmq.REQ_CORRELATE, 1)
+    if spec.xpub_verbose:
+        sock.setsockopt(zmq.XPUB_VERBOSE, 1)
+    if spec.xpub_nodrop:
+        sock.setsockopt(zmq.XPUB_NODROP, 1)
+    for topic in spec.subscribe:
+        sock.setsockopt(zmq.SUBSCRIBE, topic.encode())
+
+
+class LiveNode:
+    def __init__(self, cfg: NodeConfig, conn: Connection, ctx: zmq.Context | None) -> None:
+        self.cfg = cfg
+        self.spec = cfg.spec
+        self.name = cfg.name
+        self.conn = conn
+        self.ctrl_fd = conn.fileno()
+        self.own_ctx = ctx is None
+        self.ctx: zmq.Context | None = ctx
+        self.t0 = 0
+        behaviour_seed, _system = seeds_for(cfg.seed, cfg.name, cfg.incarnation)
+        self.api = Node(cfg.name, cfg.spec.index, np.random.default_rng(behaviour_seed),
+                        cfg.incarnation)
+        self.sockets: dict[str, zmq.Socket] = {}
+        self.specs: dict[str, SocketSpec] = {s.name: s for s in cfg.spec.sockets}
+        self.reverse = {real: logical for logical, real in cfg.endpoints.items()}
+        self.events: list[tuple[Any, ...]] = []
+        self.flushed = 0
+        self.lock = threading.Lock()
+        self.handshakes: dict[str, int] = {s.name: 0 for s in cfg.spec.sockets}
+        self.cond = threading.Condition(self.lock)
+        self.counters = {"sent": 0, "received": 0, "dropped": 0, "destroyed": 0}
+        self.released = False
+        self.bound: set[str] = set()
+        self.blocked_req = False
+        self.last_flush = time.monotonic()
+        self.last_check = time.monotonic()
+        self.monitor_thread: threading.Thread | None = None
+        self.monitor_stop = threading.Event()
+        self.monitors: list[tuple[str, zmq.Socket]] = []
+        self.params: Any = None
+        self.function: Any = None
+
+    # --- time and records -----------------------------------------------------------------
+    def now(self) -> float:
+        return (time.monotonic_ns() - self.t0) / 1e9
+
+    def record(self, sock: str, event: str, peer: str = "", detail: str = "") -> None:
+        with self.lock:
+            self.events.append((self.now(), self.name, sock, event, "", -1, 0, peer, "", detail))
+
+    def record_msg(self, sock: str, event: str, msg: Any) -> None:
+        if self.cfg.messages and isinstance(msg, Message):
+            row = (self.now(), self.name, sock, event, msg.sender, msg.seq, msg.size, "",
+                   msg.topic, "")
+            with self.lock:
+                self.events.append(row)
+
+    def send_records(self, final: bool, error: str | None = None) -> None:
+        with self.lock:
+            chunk = self.events[self.flushed:]
+            self.flushed = len(self.events)
+        self.conn.send(("records", chunk, dict(self.counters), dict(self.api.metrics),
+                        self.blocked_req, error, final))
+        self.last_flush = time.monotonic()
+
+    def flush_pending(self) -> None:
+        """Before blocking: a node that may be SIGKILLed hands over what it has so far."""
+        if self.cfg.periodic_flush and len(self.events) > self.flushed:
+            self.send_records(final=False)
+
+    def maybe_flush(self) -> None:
+        if self.cfg.periodic_flush and time.monotonic() - self.last_flush >= FLUSH_INTERVAL_S:
+            self.send_records(final=False)
+
+    # --- the control connection -----------------------------------------------------------
+    def handle_ctrl(self) -> None:
+        """Apply every pending runner message; raises _Stop on ``stop``."""
+        while self.conn.poll(0):
+            try:
+                msg = self.conn.recv()
+            except EOFError:
+                raise _Stop() from None
+            kind = msg[0]
+            if kind == "stop":
+                raise _Stop()
+            if kind == "release":
+                self.released = True
+            elif kind == "bound":
+                self.bound.update(msg[1])
+            elif kind == "go":
+                self.t0 = msg[1]
+
+    def _slice(self, remaining: float | None) -> float | None:
+        if self.cfg.periodic_flush:
+            return FLUSH_INTERVAL_S if remaining is None else min(remaining, FLUSH_INTERVAL_S)
+        return remaining
+
+    def sleep_until(self, deadline_ns: int) -> None:
+        """Sleep (precisely), still answering the runner."""
+        self.flush_pending()
+        while True:
+            remaining = (deadline_ns - time.monotonic_ns()) / 1e9
+            if remaining <= 0:
+                return
+            if remaining > _SPIN_S:
+                wait = self._slice(remaining - _SPIN_S / 2)
+                if self.conn.poll(wait):
+                    self.handle_ctrl()
+                self.maybe_flush()
+            else:
+                time.sleep(remaining)
+
+    def wait_for(self, predicate: Any, timeout: float | None) -> bool:
+        """Wait for ``predicate()`` (changed only by runner messages), up to ``timeout``."""
+        self.flush_pending()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not predicate():
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return False
+            if self.conn.poll(self._slice(remaining)):
+                self.handle_ctrl()
+            self.maybe_flush()
+        return True
+
+    def zwait(self, items: list[tuple[zmq.Socket, int]], deadline: float | None) -> list[Any]:
+        """zmq_poll on ``items`` plus the control connection; the sockets ready, [] at the
+        deadline (time.monotonic())."""
+        self.flush_pending()
+        poller = zmq.Poller()
+        for s, ev in items:
+            poller.register(s, ev)
+        poller.register(self.ctrl_fd, zmq.POLLIN)
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return []
+            wait = self._slice(remaining)
+            ready = dict(poller.poll(None if wait is None else max(1, int(wait * 1000 + 0.999))))
+            if self.ctrl_fd in ready:
+                self.handle_ctrl()
+            got = [s for s, _ in items if s in ready]
+            if got:
+                return got
+            self.maybe_flush()
+
+    # --- sockets ----------------------------------------------------------------------------
+    def boot(self) -> None:
+        ctx = self.ctx
+        assert ctx is not None
+        tag = f"{os.getpid()}-{id(self)}"
+        for sspec in self.spec.sockets:
+            sock = ctx.socket(getattr(zmq, sspec.type))
+            self.sockets[sspec.name] = sock
+            _socket_options(sock, sspec)
+            addr = f"inproc://zsim-monitor-{tag}-{sspec.name}"
+            sock.monitor(addr, _MONITOR_EVENTS)
+            mon = ctx.socket(zmq.PAIR)
+            mon.setsockopt(zmq.LINGER, 0)
+            mon.connect(addr)
+            self.monitors.append((sspec.name, mon))
+        self.monitor_thread = threading.Thread(target=self._monitor_loop, daemon=True,
+                                               name=f"zsim-monitor-{self.name}")
+        self.monitor_thread.start()
+        bound: list[str] = []
+        for sspec in self.spec.sockets:
+            for ep in sspec.bind:
+                self.sockets[sspec.name].bind(self.cfg.endpoints[ep])
+                self.record(sspec.name, "bind", ep)
+                if transport_of(ep) == "inproc":
+                    self._note_handshake(sspec.name)
+                bound.append(ep)
+        if bound:
+            self.conn.send(("bound", bound))
+            self.bound.update(bound)
+        if self.cfg.wait_bound:
+            self.wait_for(lambda: self.bound.issuperset(self.cfg.wait_bound), BOUND_WAIT_S)
+        for sspec in self.spec.sockets:
+            for ep in sspec.connect:
+                self.record(sspec.name, "connect", ep)
+                self.sockets[sspec.name].connect(self.cfg.endpoints[ep])
+                if transport_of(ep) == "inproc":
+                    self._note_handshake(sspec.name)
+                    self.record(sspec.name, "connected", self.cfg.binders.get(ep, ""), ep)
+
+    def _note_handshake(self, sock: str) -> None:
+        with self.cond:
+            self.handshakes[sock] += 1
+            self.cond.notify_all()
+
+    def _monitor_loop(self) -> None:
+        poller = zmq.Poller()
+        by_sock = {}
+        for name, mon in self.monitors:
+            poller.register(mon, zmq.POLLIN)
+            by_sock[mon] = name
+        binds = {s.name: set(s.bind) for s in self.spec.sockets}
+        while not self.monitor_stop.is_set():
+            for mon, _ in poller.poll(50):
+                try:
+                    ev = recv_monitor_message(mon, zmq.NOBLOCK)
+                except zmq.ZMQError:
+                    continue
+                sname = by_sock[mon]
+                real = ev.get("endpoint", b"")
+                real = real.decode() if isinstance(real, bytes) else str(real)
+                ep = self.reverse.get(real, real)
+                kind = ev["event"]
+                if kind == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                    if ep in binds[sname]:
+                        self.record(sname, "accepted", "", ep)
+                    else:
+                        self.record(sname, "connected", self.cfg.binders.get(ep, ""), ep)
+                    self._note_handshake(sname)
+                elif kind == zmq.EVENT_DISCONNECTED:
+                    peer = "" if ep in binds[sname] else self.cfg.binders.get(ep, "")
+                    self.record(sname, "disconnected", peer, ep)
+                elif kind == zmq.EVENT_CONNECT_RETRIED:
+                    self.record(sname, "refused", ep)
+
+    def teardown(self) -> None:
+        self.monitor_stop.set()
+        if self.monitor_thread is not None:
+            self.monitor_thread.join(1.0)
+        for sock in self.sockets.values():
+            with contextlib.suppress(zmq.ZMQError):
+                sock.disable_monitor()
+        for _, mon in self.monitors:
+            mon.close(linger=0)
+        for sock in self.sockets.values():
+            sock.close(linger=0)
+        if self.own_ctx and self.ctx is not None:
+            self.ctx.term()
+
+    # --- operations -------------------------------------------------------------------------
+    def _socket(self, name: str) -> zmq.Socket:
+        try:
+            return self.sockets[name]
+        except KeyError:
+            raise KeyError(f"node {self.name} has no socket {name!r}") from None
+
+    def execute(self, op: Any) -> Any:
+        kind = type(op)
+        if kind is Send:
+            return self.op_send(op)
+        if kind is Recv:
+            return self.op_recv(op)
+        if kind is Now:
+            return self.now()
+        if kind is Work or kind is Sleep:
+            if op.seconds > 0:
+                self.sleep_until(time.monotonic_ns() + int(op.seconds * 1e9))
+            return None
+        if kind is Poll:
+            return self.op_poll(op)
+        if kind is Mark:
+            self.record("", "mark", "", op.point)
+            self.conn.send(("mark", op.point))
+            return None
+        if kind is WaitConnected:
+            return self.op_wait_connected(op)
+        raise TypeError(f"{self.name}: a behaviour yielded {op!r}, not an operation")
+
+    def op_send(self, op: Send) -> bool:
+        sock = self._socket(op.socket)
+        msg = op.message
+        if isinstance(msg, Message) and msg.sender == self.api.sender and msg.t_sent == 0.0:
+            msg.t_sent = self.now()
+        frames = encode(msg)
+        deadline = None if op.timeout is None else time.monotonic() + op.timeout
+        while True:
+            try:
+                sock.send_multipart(frames, zmq.NOBLOCK)
+                break
+            except zmq.Again:
+                if op.timeout == 0:
+                    return False
+                if not self.zwait([(sock, zmq.POLLOUT)], deadline):
+                    return False
+        self.counters["sent"] += 1
+        self.record_msg(op.socket, "send", msg)
+        return True
+
+    def op_recv(self, op: Recv) -> Any:
+        sock = self._socket(op.socket)
+        deadline = None if op.timeout is None else time.monotonic() + op.timeout
+        while True:
+            try:
+                frames = sock.recv_multipart(zmq.NOBLOCK)
+                break
+            except zmq.Again:
+                if op.timeout == 0:
+                    return None
+                self.blocked_req = self.specs[op.socket].type == "REQ"
+                ready = self.zwait([(sock, zmq.POLLIN)], deadline)
+                self.blocked_req = False
+                if not ready:
+                    return None
+        msg = decode(frames, subscriptions=self.specs[op.socket].type == "XPUB")
+        self.counters["received"] += 1
+        self.record_msg(op.socket, "recv", msg)
+        return msg
+
+    def op_poll(self, op: Poll) -> tuple[str, ...]:
+        socks = [(self._socket(n), zmq.POLLIN) for n in op.sockets]
+        names = {id(self.sockets[n]): n for n in op.sockets}
+        if op.timeout == 0:
+            poller = zmq.Poller()
+            for s, ev in socks:
+                poller.register(s, ev)
+            ready = [s for s, _ in poller.poll(0)]
+        else:
+            deadline = None if op.timeout is None else time.monotonic() + op.timeout
+            ready = self.zwait(socks, deadline)
+        return tuple(names[id(s)] for s in ready if id(s) in names)
+
+    def op_wait_connected(self, op: WaitConnected) -> bool:
+        self._socket(op.socket)
+        self.flush_pending()
+        deadline = None if op.timeout is None else time.monotonic() + op.timeout
+        while True:
+            with self.cond:
+                if self.handshakes[op.socket] > 0:
+                    return True
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self.cond.wait(0.02 if remaining is None else min(remaining, 0.02))
+            if self.conn.poll(0):
+                self.handle_ctrl()
+            self.maybe_flush()
+
+    # --- the node's life ----------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Everything slow that does not touch the network: imports, parameter validation, the
+        context and its I/O thread. Done before the common start instant."""
+        defn = resolve(self.spec.behaviour)
+        self.params = validate_params(defn, self.spec.params, [s.name for s in self.spec.sockets])
+        self.function = defn.function
+        if self.ctx is None:
+            self.ctx = zmq.Context()
+
+    def run_behaviour(self) -> None:
+        gen = self.function(self.api, self.params)
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            while True:
+                try:
+                    op = gen.throw(error) if error is not None else gen.send(result)
+                except StopIteration:
+                    break
+                error = None
+                try:
+                    result = self.execute(op)
+                except zmq.ZMQError as exc:
+                    result, error = None, exc
+                now = time.monotonic()
+                if now - self.last_check >= _CHECK_S:
+                    # a behaviour that never blocks (a PUB in a tight loop) still hears "stop"
+                    self.last_check = now
+                    if self.conn.poll(0):
+                        self.handle_ctrl()
+                    self.maybe_flush()
+        finally:
+            gen.close()
+
+    def main(self) -> None:
+        cfg = self.cfg
+        error: str | None = None
+        try:
+            self.prepare()
+            self.conn.send(("loaded",))
+            self.wait_for(lambda: self.t0 != 0, None)
+            at = self.spec.start.at if cfg.incarnation == 0 else (self.spec.restart_at or 0.0)
+            self.sleep_until(self.t0 + int(at * 1e9))
+            if cfg.incarnation:
+                self.record("", "restart")
+            self.boot()
+            start = self.spec.start
+            if cfg.incarnation == 0 and start.after:
+                self.wait_for(lambda: self.released, None)
+                if start.delay:
+                    self.sleep_until(time.monotonic_ns() + int(start.delay * 1e9))
+            self.record("", "start")
+            self.run_behaviour()
+            self.record("", "stop")
+            self.conn.send(("finished",))
+            self.wait_for(lambda: False, None)  # keep the sockets open until told to stop
+        except _Stop:
+            pass
+        except BaseException:  # a behaviour or boot error: report it, the runner ends the run
+            error = traceback.format_exc()
+        self.monitor_stop.set()
+        if self.monitor_thread is not None:
+            self.monitor_thread.join(1.0)
+        try:
+            self.send_records(final=True, error=error)
+        except (OSError, EOFError):
+            pass
+        finally:
+            self.teardown()
+
+
+def child_main(cfg: NodeConfig, conn: Connection, ctx: zmq.Context | None = None) -> None:
+    """Entry point of a node process (or thread, with the shared ``ctx``)."""
+    in_process = ctx is None
+    if in_process:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C and stops us
+        if cfg.stderr_path:
+            fd = os.open(cfg.stderr_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.dup2(fd, 2)
+            os.close(fd)
+    try:
+        LiveNode(cfg, conn, ctx).main()
+    finally:
+        conn.close()

@@ -1,0 +1,205 @@
+"""The live backend on real sockets: same schema as the simulator, comparable numbers, clean-up.
+
+Run with ``python -m pytest tests/live -m live``; each test starts a few node processes.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from zsim.behaviours.api import Message, Subscription
+from zsim.live import run_live
+from zsim.live.codec import decode, encode
+from zsim.records import EVENT_COLUMNS
+from zsim.scenario import load_scenario, parse_overrides
+from zsim.scenario.model import Scenario
+from zsim.sim import simulate
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+
+
+def scenario(name: str, *sets: str, until: float | None = None) -> Scenario:
+    path = SCENARIOS / f"{name}.toml"
+    if not path.exists():
+        pytest.skip(f"scenarios/{name}.toml not present")
+    s = load_scenario(path, parse_overrides(tuple(sets)))
+    if until is not None:
+        s = s.model_copy(update={"run": s.run.model_copy(update={"until": until})})
+    return s
+
+
+def children_of(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # the command name may contain spaces: fields after the closing paren
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(entry))
+    return out
+
+
+def run_dirs() -> set[str]:
+    return {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("zsim-live-")}
+
+
+@pytest.fixture
+def clean():
+    """Every live test must leave no node processes and no run directories behind."""
+    before = run_dirs()
+    yield
+    assert children_of(os.getpid()) == []
+    assert run_dirs() - before == set()
+
+
+def metric_names(result) -> set[tuple[str, str]]:
+    return set(zip(result.metrics.node, result.metrics.metric, strict=True))
+
+
+def test_codec_roundtrip() -> None:
+    msg = Message("a~1", 7, {"task": 3, "w": 0.5}, 128, "10001 ", (b"\x00\x01", b""), 1.25)
+    frames = encode(msg)
+    assert len(frames) == 3 and len(frames[-1]) == 128 and frames[-1].startswith(b"10001 \0")
+    back = decode(frames)
+    assert back == msg
+    assert decode(encode(Subscription("abc")), subscriptions=True) == Subscription("abc")
+    assert decode(encode(Subscription("", False)), subscriptions=True) == Subscription("", False)
+    small = Message("n", 0, {}, 0)
+    assert decode(encode(small)) == small
+
+
+@pytest.mark.live
+def test_pipeline_sync_matches_sim(clean) -> None:
+    s = scenario("pipeline", "sync=true", "workers=4")
+    live = run_live(s, timeout=60)
+    sim = simulate(s)
+    assert live.meta["complete"], live.meta
+    assert live.meta["backend"] == "live"
+    assert list(live.events.columns) == list(EVENT_COLUMNS)
+    assert metric_names(live) == metric_names(sim)
+    for i in range(1, 5):
+        assert live.metric(f"worker-{i}", "tasks") == 25
+    assert live.metric("sink", "received") == 101
+    makespan, expected = live.metric("sink", "makespan_s"), sim.metric("sink", "makespan_s")
+    assert abs(makespan - expected) <= 0.10 * expected, (makespan, expected)
+    sends = live.events[live.events.event == "send"]
+    recvs = live.events[live.events.event == "recv"]
+    assert len(sends) == len(recvs) == 201
+    # every message received was sent, by (sender, seq)
+    assert set(zip(recvs.sender, recvs.seq, strict=True)) <= set(
+        zip(sends.sender, sends.seq, strict=True))
+    for key in ("pyzmq", "libzmq", "cpus", "kernel", "seed", "params", "schema_version"):
+        assert key in live.meta
+
+
+@pytest.mark.live
+def test_pipeline_without_sync_first_worker_takes_all(clean) -> None:
+    # workers 100 ms apart: the batch is out before worker-2 has even connected
+    s = scenario("pipeline", "sync=false", "tasks=40", "stagger=0.1")
+    live = run_live(s, timeout=60)
+    assert live.meta["complete"], live.meta
+    assert live.metric("worker-1", "tasks") >= 36
+    assert sum(live.metric(f"worker-{i}", "tasks") for i in range(1, 5)) == 40
+
+
+@pytest.mark.live
+def test_hello_reqrep(clean) -> None:
+    s = scenario("hello_reqrep", "service=0.05", "requests=5")
+    live = run_live(s, timeout=60)
+    assert live.meta["complete"], live.meta
+    assert live.metric("client", "replies") == 5
+    assert live.metric("client", "stuck") == 0
+    assert live.metric("server", "requests") == 5
+    assert 0.05 <= live.metric("client", "rtt_mean_s") < 0.2
+
+
+@pytest.mark.live
+def test_server_crash_leaves_client_stuck(clean) -> None:
+    s = scenario("server_crash", "service=0.2", "crash_at=0.7", "restart_at=1.0", until=2.0)
+    live = run_live(s, timeout=60)
+    sim = simulate(s)
+    assert live.meta["complete"], live.meta
+    assert metric_names(live) == metric_names(sim)
+    assert live.metric("client", "stuck") == 1 == sim.metric("client", "stuck")
+    assert live.metric("client", "replies") == sim.metric("client", "replies") == 3
+    server = live.events[live.events.node == "server"]
+    assert list(server[server.event.isin(["crash", "restart"])].event) == ["crash", "restart"]
+    # the records sent before the SIGKILL survive it
+    assert live.metric("server", "received") == sim.metric("server", "received")
+
+
+@pytest.mark.live
+def test_slow_joiner(clean) -> None:
+    lossy = run_live(scenario("slow_joiner", "sync=false"), timeout=60)
+    assert lossy.meta["complete"], lossy.meta
+    assert lossy.metric("subscriber", "lost") > 0
+    assert lossy.metric("subscriber", "received") < lossy.metric("publisher", "sent")
+    synced = run_live(scenario("slow_joiner", "sync=true"), timeout=60)
+    assert synced.meta["complete"], synced.meta
+    assert synced.metric("subscriber", "lost") == 0
+    assert synced.metric("subscriber", "received") == synced.metric("publisher", "sent")
+
+
+def custom(tmp_path: Path, body: str) -> Scenario:
+    path = tmp_path / "custom.toml"
+    path.write_text(textwrap.dedent(body))
+    return load_scenario(path, {})
+
+
+@pytest.mark.live
+def test_timeout_returns_partial_records(clean) -> None:
+    # a publisher in a tight loop and a subscriber that never gets its topic
+    s = scenario("weather", "zip=99999x", until=None)
+    live = run_live(s, timeout=3.0)
+    assert not live.meta["complete"]
+    assert live.meta["stop_reason"] == "timeout"
+    assert live.metric("server", "sent") > 0  # the busy publisher still handed over its counts
+    assert live.meta["incomplete_nodes"] == []
+
+
+@pytest.mark.live
+def test_unexpected_death_is_reported(clean, tmp_path: Path) -> None:
+    s = custom(tmp_path, """
+        [run]
+        until = 20.0
+        [nodes.victim]
+        behaviour = "live_behaviours:die"
+        sockets = [{ name = "out", type = "PUSH", bind = ["ipc://victim"] }]
+        [nodes.peer]
+        behaviour = "live_behaviours:idle"
+        sockets = [{ name = "in", type = "PULL", connect = ["ipc://victim"] }]
+    """)
+    live = run_live(s, timeout=30)
+    assert not live.meta["complete"]
+    assert live.meta["stop_reason"] == "node died"
+    assert live.meta["child_exits"]["victim"]["exitcode"] == 3
+    assert live.meta["incomplete_nodes"] == ["victim"]
+    peer = live.events[live.events.node == "peer"]
+    assert "connect" in set(peer.event)  # the surviving node still handed over its records
+    assert live.meta["wall_s"] < 15
+
+
+@pytest.mark.live
+def test_behaviour_error_is_reported(clean, tmp_path: Path) -> None:
+    s = custom(tmp_path, """
+        [run]
+        until = 20.0
+        [nodes.bad]
+        behaviour = "live_behaviours:fail"
+        sockets = [{ name = "out", type = "PUSH", bind = ["tcp://bad:7000"] }]
+    """)
+    live = run_live(s, timeout=30)
+    assert not live.meta["complete"]
+    assert "behaviour failed on purpose" in live.meta["errors"]["bad"]
+    assert live.meta["wall_s"] < 15
