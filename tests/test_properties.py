@@ -49,7 +49,7 @@ def topology_toml(t: dict) -> str:
             "",
         ]
     sub = ", subscribe = ['']" if pub else ""
-    rx_expr = (f"'tcp://rx' + str(i - 1) + ':' + str(5999 + i)" if t["transport"] == "tcp"
+    rx_expr = ("'tcp://rx' + str(i - 1) + ':' + str(5999 + i)" if t["transport"] == "tcp"
                else f"'{t['transport']}://rx' + str(i - 1)")
     where = f"connect = {tx_eps!r}" if pub else f'bind = ["={rx_expr}"]'
     lines += [
@@ -57,7 +57,8 @@ def topology_toml(t: dict) -> str:
         f"count = {t['receivers']}",
         "behaviour = 'sim_behaviours:drain'",
         f"params = {{ idle = 1.0, service = {t['service']} }}",
-        f"sockets = [{{ name = 'in', type = '{recv_type}', {where}, rcvhwm = {t['rcvhwm']}{sub} }}]",
+        f"sockets = [{{ name = 'in', type = '{recv_type}', {where}, "
+        f"rcvhwm = {t['rcvhwm']}{sub} }}]",
     ]
     return "\n".join(lines) + "\n"
 

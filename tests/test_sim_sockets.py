@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from scenario_kit import run
 
 from zsim.sim.pipe import Pipe, compute_lwm
@@ -149,7 +151,7 @@ def test_connect_before_bind_retries_every_100_to_200_ms() -> None:
     client = events[events.node == "client"]
     refused = client[client.event == "refused"].t.tolist()
     assert len(refused) >= 3
-    gaps = [b - a for a, b in zip(refused, refused[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(refused)]
     assert all(0.1 <= g < 0.2 + 1e-3 for g in gaps)  # ivl + rand() % ivl, plus the trip
     connected = client[client.event == "connected"].t.tolist()
     assert len(connected) == 1 and 0.5 < connected[0] < 0.7

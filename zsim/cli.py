@@ -84,6 +84,52 @@ def run(file: str, sets: tuple[str, ...], seed: int | None, backend: str, record
 @cli.command()
 @click.argument("file")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
+@click.option("--reps", type=click.IntRange(1), default=5, show_default=True,
+              help="Simulation seeds and live repetitions (each backend runs this many).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Root seed; each repetition's seed is spawned from it (numpy SeedSequence).")
+@click.option("--backend", "backends", type=click.Choice(["sim", "live"]), multiple=True,
+              help="Backends to run (repeatable; default both).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Write a report directory: report.html, report.md, parquet tables, PNG plots.")
+@click.option("--timeout", type=float, default=120.0, show_default=True,
+              help="Live backend: wall-clock limit in seconds for each run.")
+def compare(file: str, sets: tuple[str, ...], reps: int, seed: int, backends: tuple[str, ...],
+            out: str | None, timeout: float) -> None:
+    """Closed form vs simulation vs live runs: one table with 95% CIs and verdicts.
+
+    Columns: the closed-form prediction (if the scenario names one in [compare] model), the
+    sim and live means ± 95% CI half-widths over --reps runs, the relative error of sim against
+    live, the tolerance declared in [compare] tolerance, and pass/FAIL.
+    """
+    from zsim.analysis.compare import compare as run_compare
+    from zsim.analysis.compare import format_table
+    from zsim.progress import progress_bar
+    from zsim.sim import simulate
+
+    scenario = _load(file, sets)
+    chosen = backends or ("sim", "live")
+    sim = (lambda sc, s: simulate(sc, seed=s)) if "sim" in chosen else None
+    live = None
+    if "live" in chosen:
+        from zsim.live import run_live
+
+        def live(sc: Any, s: int) -> Any:
+            return run_live(sc, seed=s, timeout=timeout)
+
+    with progress_bar(total=reps * len(chosen), desc=f"compare {scenario.name}") as bar:
+        result = run_compare(scenario, reps, seed, sim, live, progress=lambda _b: bar.update())
+    click.echo(format_table(result.table))
+    if out:
+        from zsim.analysis.report import write_report
+
+        path = write_report(result, out)
+        click.echo(f"wrote {path}/report.html")
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
 def validate(file: str, sets: tuple[str, ...]) -> None:
     """Check a scenario file; print its nodes, or one line naming the bad field (exit 2)."""
     scenario = _load(file, sets)

@@ -20,6 +20,10 @@ from zsim.scenario.distributions import Constant, Distribution
 class PublisherParams(Params):
     socket: SocketName = Field("pub", description="socket to publish on")
     rate: float = Field(0.0, ge=0, description="messages per second; 0 = as fast as possible")
+    interval: Distribution | None = Field(
+        None, description="seconds between sends, drawn each time (overrides rate): "
+        "an exponential interval makes Poisson arrivals"
+    )
     count: int = Field(0, ge=0, description="messages to publish; 0 = until the run ends")
     size: int = Field(16, ge=0, description="payload bytes per message")
     topic: str = Field("", description="topic, a format string: '{key:05d} ' uses the key draw")
@@ -38,7 +42,11 @@ def publisher(node: Node, p: PublisherParams) -> Iterator[Op]:
     interval = 1.0 / p.rate if p.rate > 0 else 0.0
     k = 0
     while p.count == 0 or k < p.count:
-        if interval:
+        if p.interval is not None:
+            gap = p.interval.sample(node.rng)
+            if gap > 0:
+                yield node.sleep(gap)
+        elif interval:
             now: float = yield node.now()
             due = t0 + k * interval
             if due > now:
@@ -66,12 +74,15 @@ def subscriber(node: Node, p: SubscriberParams) -> Iterator[Op]:
     sock = node.socket(p.socket)
     yield node.mark("ready")
     timeout = p.idle_timeout or None
-    total, n = 0.0, 0
+    total, latency, n = 0.0, 0.0, 0
     while p.count == 0 or n < p.count:
         msg: Message | None = yield sock.recv(timeout=timeout)
         if msg is None:
             break
         n += 1
+        now: float = yield node.now()
+        latency += now - msg.t_sent
+        node.set_metric("latency_mean_s", latency / n)
         if p.average:
             total += float(msg.body[p.average])
         cost = p.service.sample(node.rng)

@@ -23,6 +23,10 @@ class _Dist(BaseModel):
     def mean(self) -> float:
         raise NotImplementedError
 
+    @property
+    def variance(self) -> float:
+        raise NotImplementedError
+
 
 class Constant(_Dist):
     dist: Literal["constant"] = "constant"
@@ -35,6 +39,10 @@ class Constant(_Dist):
     def mean(self) -> float:
         return self.value
 
+
+    @property
+    def variance(self) -> float:
+        return 0.0
 
 class Uniform(_Dist):
     dist: Literal["uniform"]
@@ -55,6 +63,10 @@ class Uniform(_Dist):
         return (self.low + self.high) / 2
 
 
+    @property
+    def variance(self) -> float:
+        return (self.high - self.low) ** 2 / 12
+
 class Exponential(_Dist):
     dist: Literal["exponential"]
     mean_: float = Field(alias="mean", gt=0)
@@ -66,6 +78,10 @@ class Exponential(_Dist):
     def mean(self) -> float:
         return self.mean_
 
+
+    @property
+    def variance(self) -> float:
+        return self.mean_**2
 
 class Normal(_Dist):
     """Normal, truncated at zero when ``positive`` (durations cannot be negative)."""
@@ -84,6 +100,10 @@ class Normal(_Dist):
         return self.mean_
 
 
+    @property
+    def variance(self) -> float:
+        return self.sd**2  # truncation at 0 ignored
+
 class Lognormal(_Dist):
     """exp(N(mu, sigma)): ``mu`` and ``sigma`` are those of the underlying normal."""
 
@@ -98,6 +118,10 @@ class Lognormal(_Dist):
     def mean(self) -> float:
         return float(np.exp(self.mu + self.sigma**2 / 2))
 
+
+    @property
+    def variance(self) -> float:
+        return float((np.exp(self.sigma**2) - 1) * np.exp(2 * self.mu + self.sigma**2))
 
 class Empirical(_Dist):
     """One of ``values``, uniformly or with ``weights`` (normalised)."""
@@ -127,6 +151,10 @@ class Empirical(_Dist):
         p = self._p()
         return float(np.average(self.values, weights=p))
 
+
+    @property
+    def variance(self) -> float:
+        return float(np.average((np.asarray(self.values) - self.mean) ** 2, weights=self._p()))
 
 def _number_is_constant(value: Any) -> Any:
     if isinstance(value, bool):

@@ -3,7 +3,8 @@
 A string value that starts with ``=`` is an expression, evaluated once per node replica with the
 scenario's params, ``i`` (the replica's 1-based index) and ``count`` in scope, e.g.
 ``start = { at = "=(i - 1) * stagger" }``. Only arithmetic, comparisons, ``and``/``or``/``not``,
-``x if c else y`` and a few pure functions are allowed: no attribute access, no imports.
+``x if c else y``, list and table literals and a few pure functions are allowed: no attribute
+access, no imports.
 """
 
 from __future__ import annotations
@@ -86,6 +87,11 @@ def _eval(node: ast.AST, names: Mapping[str, Any], text: str) -> Any:
         case ast.IfExp(test=test, body=body, orelse=orelse):
             chosen = body if _eval(test, names, text) else orelse
             return _eval(chosen, names, text)
+        case ast.List(elts=elts) | ast.Tuple(elts=elts):
+            return [_eval(e, names, text) for e in elts]
+        case ast.Dict(keys=keys, values=values) if None not in keys:
+            return {_eval(k, names, text): _eval(v, names, text)  # type: ignore[arg-type]
+                    for k, v in zip(keys, values, strict=True)}
         case ast.Call(func=ast.Name(id=fname), args=args, keywords=[]) if fname in FUNCTIONS:
             return FUNCTIONS[fname](*(_eval(a, names, text) for a in args))
     raise ExpressionError(f"unsupported syntax in expression {text!r}")

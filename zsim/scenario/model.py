@@ -165,6 +165,23 @@ class RunSpec(_Frozen):
     seed: int = Field(0, ge=0, description="default seed (--seed overrides)")
 
 
+class CompareSpec(_Frozen):
+    """How ``zsim compare`` judges this scenario."""
+
+    model: str | None = Field(
+        None, description="closed form to compare with (see zsim.analysis.closed_forms.MODELS)"
+    )
+    metrics: list[str] = Field(
+        default_factory=list,
+        description="'node.metric' rows to show ('*' wildcards allowed; default: the "
+        "tolerance keys, else every behaviour metric)",
+    )
+    tolerance: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="metric (or node.metric) → largest relative error sim vs live that passes",
+    )
+
+
 class Scenario(_Frozen):
     """A whole scenario after parameter substitution and replica expansion."""
 
@@ -175,7 +192,7 @@ class Scenario(_Frozen):
     run: RunSpec = Field(default_factory=RunSpec)
     model: CostModel = Field(default_factory=CostModel, description="timing parameters")
     nodes: dict[str, NodeSpec] = Field(description="node name → node")
-    compare: dict[str, Any] = Field(default_factory=dict, description="read by zsim compare")
+    compare: CompareSpec = Field(default_factory=CompareSpec, description="read by zsim compare")
     sweep: dict[str, Any] = Field(default_factory=dict, description="read by zsim sweep")
 
     @model_validator(mode="after")
