@@ -11,10 +11,11 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import Any
 
 from zsim.behaviours.api import frame_overhead
+from zsim.behaviours.registry import resolve, validate_params
 from zsim.costs import CostModel
-from zsim.scenario.distributions import Constant
 from zsim.scenario.model import Scenario, transport_of
 
 
@@ -34,6 +35,12 @@ def expected_max_std_normal(n: int) -> float:
     if n <= len(_NORMAL_MAX):
         return _NORMAL_MAX[n - 1]
     return NormalDist().inv_cdf((n - 0.375) / (n + 0.25))
+
+
+def behaviour_params(sc: Scenario, node: str) -> Any:
+    """The node's validated behaviour parameters (distributions as objects)."""
+    spec = sc.nodes[node]
+    return validate_params(resolve(spec.behaviour), spec.params, [s.name for s in spec.sockets])
 
 
 # --- pipeline ---------------------------------------------------------------------------------
@@ -85,13 +92,7 @@ def predict_pipeline(sc: Scenario) -> list[Prediction]:
     workers, tasks = int(p["workers"]), int(p["tasks"])
     names = sc.group_members("worker")
     vent = sc.nodes["ventilator"]
-    dist = vent.params.get("workload", Constant(value=0.0))
-    if isinstance(dist, dict):
-        from pydantic import TypeAdapter
-
-        from zsim.scenario.distributions import Distribution
-
-        dist = TypeAdapter(Distribution).validate_python(dist)
+    dist = behaviour_params(sc, "ventilator").workload
     out: list[Prediction] = []
     if p.get("sync", True):
         counts = round_robin_counts(tasks, workers)
@@ -135,10 +136,7 @@ def predict_slow_joiner(sc: Scenario) -> list[Prediction]:
                            "subscriber's connection and subscription are in place")]
     rate = float(p["rate"])
     transport = transport_of(sc.nodes["publisher"].sockets[0].bind[0])
-    window = join_window(sc.model, transport, rate)
-    # Below one send per command interval each send processes commands: nothing is lost.
-    slow = rate <= 0 or rate * sc.model.command_interval_s < 1
-    lost = 0.0 if slow else rate * window
+    lost = rate * join_window(sc.model, transport, rate)
     return [Prediction("subscriber", "lost", lost,
                        "lost = rate × join window (handshake + half a command interval)")]
 
