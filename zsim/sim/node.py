@@ -230,7 +230,9 @@ class SimNode:
             yield self.env.timeout(cost)
         if isinstance(msg, Message) and msg.sender == self.api.sender and msg.t_sent == 0.0:
             msg.t_sent = self.env.now
-        if self.env.now - sock.last_commands_t >= self.costs.command_interval_s:
+        # socket_base.cpp process_commands(0, throttle=true): at most every max_command_delay.
+        if self.env.now - sock.last_commands_t > self.costs.command_interval_s:
+            sock.last_commands_t = self.env.now
             sock.process_commands()
         if not sock.xsend(msg):
             if op.timeout == 0:

@@ -40,7 +40,7 @@ class SimSocket:
         self.spec = spec
         self.label = f"{node.name}.{spec.name}"
         self.mailbox: deque[tuple[int, Conn, int]] = deque()
-        self.last_commands_t = -1.0e300
+        self.last_commands_t = -1.0e300  # only send's throttled check moves it (_last_tsc)
         self.ticks = 0
         self.conns: list[Conn] = []
         self.closed = False
@@ -63,7 +63,6 @@ class SimSocket:
         self.node.app.notify(self)
 
     def process_commands(self) -> None:
-        self.last_commands_t = self.node.env.now
         mailbox = self.mailbox
         while mailbox:
             kind, conn, arg = mailbox.popleft()
