@@ -149,10 +149,10 @@ class LiveNode:
         with self.lock:
             self.events.append((self.now(), self.name, sock, event, "", -1, 0, peer, "", detail))
 
-    def record_msg(self, sock: str, event: str, msg: Any) -> None:
+    def record_msg(self, sock: str, event: str, msg: Any, t: float | None = None) -> None:
         if self.cfg.messages and isinstance(msg, Message):
-            row = (self.now(), self.name, sock, event, msg.sender, msg.seq, msg.size, "",
-                   msg.topic, "")
+            row = (self.now() if t is None else t, self.name, sock, event, msg.sender, msg.seq,
+                   msg.size, "", msg.topic, "")
             with self.lock:
                 self.events.append(row)
 
@@ -370,6 +370,7 @@ class LiveNode:
         frames = encode(msg)
         deadline = None if op.timeout is None else time.monotonic() + op.timeout
         while True:
+            t_try = self.now()  # before the call: a receiver cannot log the message earlier
             try:
                 sock.send_multipart(frames, zmq.NOBLOCK)
                 break
@@ -379,7 +380,7 @@ class LiveNode:
                 if not self.zwait([(sock, zmq.POLLOUT)], deadline):
                     return False
         self.counters["sent"] += 1
-        self.record_msg(op.socket, "send", msg)
+        self.record_msg(op.socket, "send", msg, t_try)
         return True
 
     def op_recv(self, op: Recv) -> Any:
