@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -125,6 +126,38 @@ def compare(file: str, sets: tuple[str, ...], reps: int, seed: int, backends: tu
 
         path = write_report(result, out)
         click.echo(f"wrote {path}/report.html")
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--grid", "grids", multiple=True, metavar="NAME=V1,V2,...",
+              help="A parameter and its values (repeatable; the grid is their product). "
+                   "Default: the scenario's [sweep] grid.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
+@click.option("--reps", type=click.IntRange(1), default=None,
+              help="Replications per grid point (default: [sweep] reps, else 10).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Root seed; replication k uses the k-th spawned seed at every grid point.")
+@click.option("--backend", type=click.Choice(["sim", "live", "both"]), default="sim",
+              show_default=True, help="Live tasks run one at a time, never beside sim tasks.")
+@click.option("--jobs", type=click.IntRange(1), default=None,
+              help="Parallel sim tasks (default: CPU count; 1 runs them in this process).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run sim tasks on Dask: 'local' starts a LocalCluster, tcp://HOST:PORT joins "
+                   "a running scheduler (pip install 'zsim[distributed]').")
+@click.option("--out", type=click.Path(file_okay=False), required=True,
+              help="Results directory. Rerunning the same command there resumes: finished "
+                   "tasks are kept, not redone.")
+def sweep(file: str, grids: tuple[str, ...], sets: tuple[str, ...], reps: int | None, seed: int,
+          backend: str, jobs: int | None, scheduler: str | None, out: str) -> None:
+    """Run a parameter grid × replications and summarise each metric with 95% CIs.
+
+    Writes OUT/tasks/ (one parquet per task), OUT/summary.parquet (mean, ci, n per backend,
+    grid point, node and metric), OUT/closed_form.parquet, OUT/plots/*.png and OUT/meta.json.
+    """
+    from zsim.cli_sweep import run_sweep_command
+
+    run_sweep_command(file, grids, sets, reps, seed, backend, jobs, scheduler, Path(out))
 
 
 @cli.command()

@@ -182,6 +182,19 @@ class CompareSpec(_Frozen):
     )
 
 
+class SweepSpec(_Frozen):
+    """The grid ``zsim sweep`` explores when no --grid is given."""
+
+    grid: dict[str, list[Any]] = Field(
+        default_factory=dict, description="param → values, e.g. { workers = [1, 2, 4, 8] }"
+    )
+    reps: int | None = Field(None, ge=1, description="replications per grid point")
+    metrics: list[str] = Field(
+        default_factory=list, description="'node.metric' rows to summarise and plot (default: "
+        "the [compare] rows)"
+    )
+
+
 class Scenario(_Frozen):
     """A whole scenario after parameter substitution and replica expansion."""
 
@@ -193,7 +206,7 @@ class Scenario(_Frozen):
     model: CostModel = Field(default_factory=CostModel, description="timing parameters")
     nodes: dict[str, NodeSpec] = Field(description="node name → node")
     compare: CompareSpec = Field(default_factory=CompareSpec, description="read by zsim compare")
-    sweep: dict[str, Any] = Field(default_factory=dict, description="read by zsim sweep")
+    sweep: SweepSpec = Field(default_factory=SweepSpec, description="read by zsim sweep")
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -206,6 +219,9 @@ class Scenario(_Frozen):
                             f"{ep!r} is bound by both {bound[ep]} and {node_name}.{sock.name}"
                         )
                     bound[ep] = f"{node_name}.{sock.name}"
+        for name in self.sweep.grid:
+            if name not in self.params:
+                raise ValueError(f"sweep.grid names unknown param {name!r}")
         for name in self.run.stop_after:
             if name not in self.nodes and not self.group_members(name):
                 raise ValueError(f"run.stop_after names unknown node {name!r}")

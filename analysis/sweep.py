@@ -1,0 +1,201 @@
+"""Parameter sweeps: grid points × replications as independent, resumable tasks.
+
+Each task (backend, grid point, replication) runs one scenario and writes its metrics atomically
+to its own parquet file under ``OUT/tasks/``; a rerun skips tasks whose file exists, so an
+interrupted sweep resumes where it stopped. Replication k uses the k-th seed spawned from the
+root seed (numpy SeedSequence) at every grid point: results do not depend on scheduling, and
+grid points share random numbers, which sharpens the differences between them.
+
+Sim tasks run on any ``concurrent.futures.Executor`` (a local process pool, or Dask's executor);
+live tasks run one at a time in this process, after the sim tasks, because they measure the
+machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from zsim.analysis.compare import rep_seeds
+from zsim.analysis.stats import mean_ci
+from zsim.errors import ZsimError
+from zsim.records import SCHEMA_VERSION, package_versions
+from zsim.scenario import load_scenario, parse_overrides
+
+PARAM_PREFIX = "p."
+
+
+@dataclass(frozen=True)
+class SweepTask:
+    scenario: str  # path of the scenario file
+    overrides: tuple[tuple[str, Any], ...]  # --set values and this grid point, in order
+    point: tuple[tuple[str, Any], ...]  # the grid point alone
+    rep: int
+    seed: int
+    backend: str
+
+    @property
+    def key(self) -> str:
+        """Stable file key: backend/point-hash/rep."""
+        text = json.dumps(self.point, default=str)
+        digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+        return f"{self.backend}/{digest}/rep-{self.rep:04d}"
+
+
+def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
+    """``["workers=1,2,4"]`` → ``{"workers": [1, 2, 4]}`` (values are TOML)."""
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        name, sep, values = item.partition("=")
+        if not sep or not name.strip() or not values.strip():
+            raise ZsimError(f"--grid: expected name=v1,v2,..., got {item!r}")
+        grid[name.strip()] = [parse_overrides([f"v={v}"], "--grid")["v"]
+                              for v in values.split(",")]
+    return grid
+
+
+def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[tuple[tuple[str, Any], ...]]:
+    names = list(grid)
+    return [tuple(zip(names, combo, strict=True)) for combo in itertools.product(*grid.values())]
+
+
+def plan(
+    scenario: str,
+    sets: Mapping[str, Any],
+    grid: Mapping[str, Sequence[Any]],
+    reps: int,
+    root_seed: int,
+    backends: Sequence[str],
+) -> list[SweepTask]:
+    """Every task of the sweep; loads each grid point once so that bad values fail early."""
+    seeds = rep_seeds(root_seed, reps)
+    tasks = []
+    for point in grid_points(grid):
+        overrides = tuple({**sets, **dict(point)}.items())
+        load_scenario(scenario, dict(overrides))  # validate this point now, not in a worker
+        for backend in backends:
+            tasks += [SweepTask(scenario, overrides, point, k, s, backend)
+                      for k, s in enumerate(seeds)]
+    return tasks
+
+
+def run_task(task: SweepTask) -> pd.DataFrame:
+    """Run one task; its metrics with backend, rep, seed and grid-parameter columns."""
+    sc = load_scenario(task.scenario, dict(task.overrides))
+    if task.backend == "sim":
+        from zsim.sim import simulate
+
+        result = simulate(sc, seed=task.seed, record="lifecycle")
+    else:
+        from zsim.live import run_live
+
+        result = run_live(sc, seed=task.seed, record="messages")
+    df = result.metrics.assign(backend=task.backend, rep=task.rep, seed=task.seed,
+                               complete=bool(result.meta.get("complete", True)))
+    for name, value in task.point:
+        df[PARAM_PREFIX + name] = value
+    return df
+
+
+def task_file(out: Path, task: SweepTask) -> Path:
+    return out / "tasks" / f"{task.key}.parquet"
+
+
+def write_atomic(df: pd.DataFrame, path: Path) -> None:
+    """Write ``df`` to ``path`` so that the file is either whole or absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_sweep(
+    tasks: Sequence[SweepTask],
+    out: Path,
+    executor: Executor | None,
+    on_done: Callable[[SweepTask], None] = lambda _t: None,
+) -> int:
+    """Run the tasks not done yet; returns how many ran. Sim tasks go to ``executor`` (or run
+    here when None); live tasks run here, one at a time, after them."""
+    todo = [t for t in tasks if not task_file(out, t).exists()]
+    for t in tasks:
+        if t not in todo:
+            on_done(t)
+    sim = [t for t in todo if t.backend == "sim"]
+    live = [t for t in todo if t.backend != "sim"]
+    if executor is None:
+        for t in sim:
+            _finish(t, run_task(t), out, on_done)
+    else:
+        futures: dict[Future[pd.DataFrame], SweepTask] = {executor.submit(run_task, t): t
+                                                          for t in sim}
+        try:
+            for fut in as_completed(futures):
+                _finish(futures[fut], fut.result(), out, on_done)
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+    for t in live:
+        _finish(t, run_task(t), out, on_done)
+    return len(todo)
+
+
+def _finish(task: SweepTask, df: pd.DataFrame, out: Path, on_done: Callable[[SweepTask], None]
+            ) -> None:
+    write_atomic(df, task_file(out, task))
+    on_done(task)
+
+
+def load_results(out: Path, tasks: Sequence[SweepTask]) -> pd.DataFrame:
+    frames = [pd.read_parquet(task_file(out, t)) for t in tasks]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def summarize(results: pd.DataFrame, params: Sequence[str]) -> pd.DataFrame:
+    """Mean and 95% CI half-width per backend, grid point, node and metric."""
+    keys = ["backend", *[PARAM_PREFIX + p for p in params], "node", "metric"]
+    rows = []
+    for key, group in results.groupby(keys, sort=True):
+        mean, ci = mean_ci(group.value.tolist())
+        rows.append((*key, mean, ci, len(group)))
+    return pd.DataFrame(rows, columns=[*keys, "mean", "ci", "n"])
+
+
+def closed_form_curve(
+    scenario: str, sets: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]
+) -> pd.DataFrame:
+    """The scenario's closed-form predictions at every grid point (empty without a model)."""
+    from zsim.analysis.closed_forms import predict
+
+    rows = []
+    for point in grid_points(grid):
+        sc = load_scenario(scenario, {**sets, **dict(point)})
+        for p in predict(sc):
+            rows.append((*[v for _, v in point], p.node, p.metric, p.value))
+    return pd.DataFrame(rows, columns=[*[PARAM_PREFIX + n for n in grid], "node", "metric",
+                                       "value"])
+
+
+def write_meta(out: Path, doc: dict[str, Any]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"schema_version": SCHEMA_VERSION, **doc, "versions": package_versions()}
+    fd, tmp = tempfile.mkstemp(prefix=".meta.", dir=out)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(meta, fh, indent=2, default=str)
+    os.replace(tmp, out / "meta.json")
