@@ -20,7 +20,10 @@ def make_executor(jobs: int | None, scheduler: str | None) -> Iterator[Executor 
         if workers == 1:
             yield None
             return
-        ctx = multiprocessing.get_context("spawn")
+        # forkserver: workers fork from a clean server that has imported zsim once (spawn would
+        # import pandas and zsim again in every worker; fork would copy this process's threads).
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["zsim.analysis.sweep", "zsim.sim"])
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             yield pool
         return

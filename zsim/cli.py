@@ -12,8 +12,13 @@ import click
 from zsim.errors import ZsimError
 
 
+def _one_line(text: str) -> str:
+    """``text`` with line breaks and other unprintable characters escaped."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"zsim: error: {message}", err=True)
+    click.echo(f"zsim: error: {_one_line(message)}", err=True)
     sys.exit(code)
 
 

@@ -66,7 +66,7 @@ def resolve(ref: str) -> BehaviourDef:
     module_name, _, attr = ref.partition(":")
     try:
         fn = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
+    except Exception as exc:  # also ValueError/TypeError from importlib for ':f', '..m:f'
         raise BehaviourError("", f"cannot import behaviour {ref!r}: {exc}") from None
     return BehaviourDef(ref, fn, getattr(fn, "Params", None), (fn.__doc__ or "").strip())
 
@@ -88,8 +88,9 @@ def validate_params(
             close = difflib.get_close_matches(str(err["loc"][-1]), list(defn.params.model_fields))
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise BehaviourError(f"params.{loc}", f"unknown key {err['loc'][-1]!r}{hint}") from None
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        raise BehaviourError(f"params.{loc}", f"{msg}, got {err.get('input')!r}") from None
+        from zsim.scenario.load import _describe
+
+        raise BehaviourError(f"params.{loc}", _describe(err, list(err["loc"]))) from None
     for fname, finfo in defn.params.model_fields.items():
         extra = finfo.json_schema_extra
         if isinstance(extra, dict) and extra.get("socket"):

@@ -57,12 +57,16 @@ def evaluate(text: str, names: Mapping[str, Any]) -> Any:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"invalid expression {text!r}: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"expression too deeply nested: {text[:60]!r}...") from None
     try:
         return _eval(tree.body, names, text)
+    except ExpressionError:
+        raise
     except (ArithmeticError, TypeError, ValueError) as exc:
-        if isinstance(exc, ExpressionError):
-            raise
         raise ExpressionError(f"cannot evaluate {text!r}: {exc}") from None
+    except RecursionError:
+        raise ExpressionError(f"expression too deeply nested: {text[:60]!r}...") from None
 
 
 def _eval(node: ast.AST, names: Mapping[str, Any], text: str) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -192,7 +193,13 @@ _TAGS = {"constant", "uniform", "exponential", "normal", "lognormal", "empirical
 
 
 def _scenario_error(exc: ValidationError, source: str, groups: Mapping[str, str]) -> ScenarioError:
-    err = exc.errors()[0]
+    errors = exc.errors()
+    err = errors[0]
+    if err["type"] == "missing":
+        # a misspelt required key is 'missing' + 'extra_forbidden' in one table: report the typo
+        parent = err["loc"][:-1]
+        err = next((e for e in errors
+                    if e["type"] == "extra_forbidden" and e["loc"][:-1] == parent), err)
     loc = list(err["loc"])
     if len(loc) >= 2 and loc[0] == "nodes" and loc[1] in groups:
         loc[1] = groups[str(loc[1])]
@@ -230,13 +237,19 @@ def _describe(err: Any, loc: list[Any]) -> str:
     msg = str(err["msg"]).removeprefix("Value error, ")
     if msg and msg[0].isupper():
         msg = msg[0].lower() + msg[1:]
-    return f"{msg}, got {value!r}" if "got" not in msg else msg
+    if "got" in msg or (kind == "value_error" and isinstance(value, dict)):
+        return msg  # a model-level check names its fields: the whole table would be noise
+    return f"{msg}, got {value!r}"
 
 
 def _fields_at(model: type[BaseModel], loc: list[Any]) -> list[str]:
     """Field names of the model reached by following ``loc`` (for did-you-mean)."""
     current: Any = model
+    key_next = False
     for part in loc:
+        if key_next:  # a dict key (a node name), not a field name
+            key_next = False
+            continue
         if isinstance(part, int) or not (isinstance(current, type)
                                          and issubclass(current, BaseModel)):
             continue
@@ -244,6 +257,7 @@ def _fields_at(model: type[BaseModel], loc: list[Any]) -> list[str]:
         if field is None:
             continue
         current = _model_in(field.annotation)
+        key_next = typing.get_origin(field.annotation) is dict
     if isinstance(current, type) and issubclass(current, BaseModel):
         return list(current.model_fields)
     return []
@@ -283,6 +297,10 @@ def _check_start_points(scenario: Scenario, source: str) -> None:
             if target.endswith("*")
             else [n for n in scenario.nodes if n == target]
         )
+        if name in matches and len(matches) > 1:
+            raise ScenarioError(source, f"nodes.{node.group or name}.start.after",
+                                f"matches the node itself, which cannot mark a point before it "
+                                f"starts, got {after!r}")
         if not matches or matches == [name]:
             raise ScenarioError(source, f"nodes.{node.group or name}.start.after",
                                 f"names no other node, got {after!r}")
