@@ -141,8 +141,13 @@ def test_server_crash_leaves_client_stuck(clean) -> None:
 
 @pytest.mark.live
 def test_slow_joiner(clean) -> None:
-    lossy = run_live(scenario("slow_joiner", "sync=false"), timeout=60)
-    assert lossy.meta["complete"], lossy.meta
+    # A publisher descheduled for the few ms of the join window (a loaded 2-core machine) sends
+    # nothing in it and loses nothing; that is real, so up to three runs may show the loss.
+    for _ in range(3):
+        lossy = run_live(scenario("slow_joiner", "sync=false"), timeout=60)
+        assert lossy.meta["complete"], lossy.meta
+        if lossy.metric("subscriber", "lost") > 0:
+            break
     assert lossy.metric("subscriber", "lost") > 0
     assert lossy.metric("subscriber", "received") < lossy.metric("publisher", "sent")
     synced = run_live(scenario("slow_joiner", "sync=true"), timeout=60)
