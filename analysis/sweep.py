@@ -43,6 +43,7 @@ class SweepTask:
     rep: int
     seed: int
     backend: str
+    profile: str | None = None
 
     @property
     def key(self) -> str:
@@ -76,22 +77,23 @@ def plan(
     reps: int,
     root_seed: int,
     backends: Sequence[str],
+    profile: str | None = None,
 ) -> list[SweepTask]:
     """Every task of the sweep; loads each grid point once so that bad values fail early."""
     seeds = rep_seeds(root_seed, reps)
     tasks = []
     for point in grid_points(grid):
         overrides = tuple({**sets, **dict(point)}.items())
-        load_scenario(scenario, dict(overrides))  # validate this point now, not in a worker
+        load_scenario(scenario, dict(overrides), profile)  # fail now, not in a worker
         for backend in backends:
-            tasks += [SweepTask(scenario, overrides, point, k, s, backend)
+            tasks += [SweepTask(scenario, overrides, point, k, s, backend, profile)
                       for k, s in enumerate(seeds)]
     return tasks
 
 
 def run_task(task: SweepTask) -> pd.DataFrame:
     """Run one task; its metrics with backend, rep, seed and grid-parameter columns."""
-    sc = load_scenario(task.scenario, dict(task.overrides))
+    sc = load_scenario(task.scenario, dict(task.overrides), task.profile)
     if task.backend == "sim":
         from zsim.sim import simulate
 
@@ -178,14 +180,17 @@ def summarize(results: pd.DataFrame, params: Sequence[str]) -> pd.DataFrame:
 
 
 def closed_form_curve(
-    scenario: str, sets: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]
+    scenario: str,
+    sets: Mapping[str, Any],
+    grid: Mapping[str, Sequence[Any]],
+    profile: str | None = None,
 ) -> pd.DataFrame:
     """The scenario's closed-form predictions at every grid point (empty without a model)."""
     from zsim.analysis.closed_forms import predict
 
     rows = []
     for point in grid_points(grid):
-        sc = load_scenario(scenario, {**sets, **dict(point)})
+        sc = load_scenario(scenario, {**sets, **dict(point)}, profile)
         for p in predict(sc):
             rows.append((*[v for _, v in point], p.node, p.metric, p.value))
     return pd.DataFrame(rows, columns=[*[PARAM_PREFIX + n for n in grid], "node", "metric",

@@ -447,6 +447,7 @@ class LiveRun:
             "source": self.scenario.source,
             "params": self.scenario.params,
             "seed": self.seed,
+            "profile": self.scenario.profile,
             "record": "messages" if self.messages else "lifecycle",
             "complete": complete,
             "stop_reason": "interrupted" if interrupted else self.stop_reason,

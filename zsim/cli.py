@@ -22,11 +22,19 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def _load(ref: str, sets: tuple[str, ...]) -> Any:
+def _load(ref: str, sets: tuple[str, ...], profile: str | None = None) -> Any:
     from zsim.catalog import scenario_path
     from zsim.scenario import load_scenario, parse_overrides
 
-    return load_scenario(scenario_path(ref), parse_overrides(sets))
+    return load_scenario(scenario_path(ref), parse_overrides(sets), profile)
+
+
+def profile_option(fn: Any) -> Any:
+    return click.option(
+        "--profile", default=None, metavar="PROFILE",
+        help="Machine profile (a file from `zsim calibrate`, or a shipped name) whose fitted "
+             "costs the model uses; default: the shipped 'default' profile. A scenario's "
+             "[model] table still overrides it.")(fn)
 
 
 SET_HELP = "Override a [params] value, e.g. --set workers=8 (repeatable; values are TOML)."
@@ -57,10 +65,11 @@ def cli() -> None:
               help="Print one JSON object {scenario, params, seed, metrics} instead of a table.")
 @click.option("--timeout", type=float, default=120.0, show_default=True,
               help="Live backend: wall-clock limit in seconds for the whole run.")
+@profile_option
 def run(file: str, sets: tuple[str, ...], seed: int | None, backend: str, record: str | None,
-        out: str | None, as_json: bool, timeout: float) -> None:
+        out: str | None, as_json: bool, timeout: float, profile: str | None) -> None:
     """Run a scenario once and print its metrics table (node, metric, value)."""
-    scenario = _load(file, sets)
+    scenario = _load(file, sets, profile)
     if backend == "sim":
         from zsim.sim import simulate
 
@@ -100,8 +109,9 @@ def run(file: str, sets: tuple[str, ...], seed: int | None, backend: str, record
               help="Write a report directory: report.html, report.md, parquet tables, PNG plots.")
 @click.option("--timeout", type=float, default=120.0, show_default=True,
               help="Live backend: wall-clock limit in seconds for each run.")
+@profile_option
 def compare(file: str, sets: tuple[str, ...], reps: int, seed: int, backends: tuple[str, ...],
-            out: str | None, timeout: float) -> None:
+            out: str | None, timeout: float, profile: str | None) -> None:
     """Closed form vs simulation vs live runs: one table with 95% CIs and verdicts.
 
     Columns: the closed-form prediction (if the scenario names one in [compare] model), the
@@ -113,7 +123,7 @@ def compare(file: str, sets: tuple[str, ...], reps: int, seed: int, backends: tu
     from zsim.progress import progress_bar
     from zsim.sim import simulate
 
-    scenario = _load(file, sets)
+    scenario = _load(file, sets, profile)
     chosen = backends or ("sim", "live")
     sim = (lambda sc, s: simulate(sc, seed=s)) if "sim" in chosen else None
     live = None
@@ -153,8 +163,10 @@ def compare(file: str, sets: tuple[str, ...], reps: int, seed: int, backends: tu
 @click.option("--out", type=click.Path(file_okay=False), required=True,
               help="Results directory. Rerunning the same command there resumes: finished "
                    "tasks are kept, not redone.")
+@profile_option
 def sweep(file: str, grids: tuple[str, ...], sets: tuple[str, ...], reps: int | None, seed: int,
-          backend: str, jobs: int | None, scheduler: str | None, out: str) -> None:
+          backend: str, jobs: int | None, scheduler: str | None, out: str,
+          profile: str | None) -> None:
     """Run a parameter grid × replications and summarise each metric with 95% CIs.
 
     Writes OUT/tasks/ (one parquet per task), OUT/summary.parquet (mean, ci, n per backend,
@@ -162,7 +174,7 @@ def sweep(file: str, grids: tuple[str, ...], sets: tuple[str, ...], reps: int | 
     """
     from zsim.cli_sweep import run_sweep_command
 
-    run_sweep_command(file, grids, sets, reps, seed, backend, jobs, scheduler, Path(out))
+    run_sweep_command(file, grids, sets, reps, seed, backend, jobs, scheduler, Path(out), profile)
 
 
 @cli.command()

@@ -16,7 +16,7 @@ from zsim.scenario import load_scenario, parse_overrides
 
 def run_sweep_command(file: str, grids: tuple[str, ...], sets: tuple[str, ...], reps: int | None,
                       seed: int, backend: str, jobs: int | None, scheduler: str | None,
-                      out: Path) -> None:
+                      out: Path, profile: str | None = None) -> None:
     from zsim.analysis.executors import make_executor
     from zsim.analysis.sweep import (
         closed_form_curve,
@@ -32,15 +32,16 @@ def run_sweep_command(file: str, grids: tuple[str, ...], sets: tuple[str, ...], 
 
     path = str(scenario_path(file))
     overrides = parse_overrides(sets)
-    base = load_scenario(path, overrides)
+    base = load_scenario(path, overrides, profile)
     grid = parse_grid(grids) if grids else dict(base.sweep.grid)
     if not grid:
         raise ZsimError(f"{file}: no grid: pass --grid NAME=V1,V2 or declare [sweep] grid")
     reps = reps or base.sweep.reps or 10
     backends = ["sim", "live"] if backend == "both" else [backend]
-    tasks = plan(path, overrides, grid, reps, seed, backends)
+    tasks = plan(path, overrides, grid, reps, seed, backends, profile)
     write_meta(out, {"scenario": base.name, "source": path, "sets": overrides, "grid": grid,
-                     "reps": reps, "root_seed": seed, "backends": backends, "complete": False})
+                     "reps": reps, "root_seed": seed, "backends": backends, "complete": False,
+                     "profile": base.profile})
     with progress_bar(len(tasks), f"sweep {base.name}") as bar:
         try:
             with make_executor(jobs, scheduler) as executor:
@@ -53,13 +54,14 @@ def run_sweep_command(file: str, grids: tuple[str, ...], sets: tuple[str, ...], 
     results = load_results(out, tasks)
     params = list(grid)
     summary = summarize(results, params)
-    closed = closed_form_curve(path, overrides, grid)
+    closed = closed_form_curve(path, overrides, grid, profile)
     write_atomic(summary, out / "summary.parquet")
     write_atomic(closed, out / "closed_form.parquet")
     rows = _rows(base, summary)
     plots = write_plots(summary, closed, params, rows, out / "plots")
     write_meta(out, {"scenario": base.name, "source": path, "sets": overrides, "grid": grid,
                      "reps": reps, "root_seed": seed, "backends": backends, "complete": True,
+                     "profile": base.profile,
                      "tasks": len(tasks), "ran_now": ran})
     shown = summary[[(n, m) in rows for n, m in zip(summary.node, summary.metric, strict=True)]]
     click.echo(shown.to_string(index=False))

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from zsim.errors import ScenarioError
+from zsim.profile import load_profile
 from zsim.scenario.expr import ExpressionError, evaluate
 from zsim.scenario.model import Scenario
 
@@ -41,19 +42,28 @@ def parse_overrides(items: Iterable[str], source: str = "--set") -> dict[str, An
     return out
 
 
-def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Load, substitute, expand and validate ``path``. Raises ``ScenarioError``."""
+def load_scenario(
+    path: str | Path, overrides: Mapping[str, Any] | None = None, profile: str | None = None
+) -> Scenario:
+    """Load, substitute, expand and validate ``path`` on top of a machine ``profile`` (a path or
+    shipped name; None = the default profile). Raises ``ScenarioError``."""
     path = Path(path)
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(source, "", f"cannot read file: {exc}") from None
-    return load_scenario_text(text, source=source, name=path.stem, overrides=overrides)
+    return load_scenario_text(text, source=source, name=path.stem, overrides=overrides,
+                              profile=profile)
 
 
 def load_scenario_text(
-    text: str, *, source: str, name: str, overrides: Mapping[str, Any] | None = None
+    text: str,
+    *,
+    source: str,
+    name: str,
+    overrides: Mapping[str, Any] | None = None,
+    profile: str | None = None,
 ) -> Scenario:
     try:
         raw = tomllib.loads(text)
@@ -63,8 +73,11 @@ def load_scenario_text(
     params = _resolve_params(raw.get("params", {}), overrides or {}, source)
     tree = _substitute({k: v for k, v in raw.items() if k != "params"}, params, source, "")
     nodes, groups = _expand_nodes(tree.get("nodes"), params, source)
+    base = load_profile(profile)
     doc = {
         **tree,
+        "model": _layered(base.model.model_dump(), tree.get("model", {})),
+        "profile": base.name,
         "name": name,
         "description": _leading_comment(text),
         "source": source,
@@ -78,6 +91,16 @@ def load_scenario_text(
     _check_behaviours(scenario, source)
     _check_start_points(scenario, source)
     return scenario
+
+
+def _layered(base: dict[str, Any], over: Any) -> Any:
+    """``over`` laid on ``base`` key by key (nested tables merge); non-tables replace."""
+    if not isinstance(over, dict):
+        return over
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _layered(base[key], value) if isinstance(base.get(key), dict) else value
+    return out
 
 
 def _leading_comment(text: str) -> str:

@@ -203,7 +203,11 @@ class Scenario(_Frozen):
     source: str = Field("", description="where it was loaded from")
     params: dict[str, Any] = Field(default_factory=dict, description="resolved parameters")
     run: RunSpec = Field(default_factory=RunSpec)
-    model: CostModel = Field(default_factory=CostModel, description="timing parameters")
+    model: CostModel = Field(
+        default_factory=CostModel,
+        description="timing parameters: the machine profile's, overridden by this table",
+    )
+    profile: str = Field("default", description="(set by the loader) the profile used")
     nodes: dict[str, NodeSpec] = Field(description="node name → node")
     compare: CompareSpec = Field(default_factory=CompareSpec, description="read by zsim compare")
     sweep: SweepSpec = Field(default_factory=SweepSpec, description="read by zsim sweep")

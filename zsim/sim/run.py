@@ -31,6 +31,7 @@ def simulate(scenario: Scenario, seed: int | None = None, record: str | None = N
         "record": "messages" if world.recorder.messages else "lifecycle",
         "complete": True,
         "wall_s": wall,
+        "profile": scenario.profile,
         "model": scenario.model.model_dump(),
         "versions": package_versions(),
         "host": host_info(),
