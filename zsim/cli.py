@@ -177,6 +177,69 @@ def sweep(file: str, grids: tuple[str, ...], sets: tuple[str, ...], reps: int | 
     run_sweep_command(file, grids, sets, reps, seed, backend, jobs, scheduler, Path(out), profile)
 
 
+@cli.command("check-model")
+@click.option("--profile", "profiles", multiple=True, metavar="PROFILE",
+              help="Profile(s) to check besides the shipped default, e.g. one written by "
+                   "`zsim calibrate` (repeatable).")
+@click.option("--only", "only", multiple=True, metavar="CHECK",
+              help="Run only these checks: pipeline, slow_joiner, slow_subscriber, reqrep, "
+                   "throughput (repeatable).")
+@click.option("--quick", is_flag=True,
+              help="One grid point per parameter and 2 repetitions (a first look, not a verdict).")
+@click.option("--no-live", is_flag=True, help="Skip the live runs (sim only: no verdicts).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Root seed.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Write report.html, report.md, parquet tables and plots here.")
+def check_model(profiles: tuple[str, ...], only: tuple[str, ...], quick: bool, no_live: bool,
+                seed: int, out: str | None) -> None:
+    """Validate the model: the scenario matrix on both backends, pass/FAIL per tolerance.
+
+    Checks (tolerance on sim vs live): pipeline tcp/ipc, workers 1-8: tasks per worker
+    identical, makespan 5%; slow_joiner tcp/ipc at 1k/10k/50k msg/s, 20 reps: median loss 30%;
+    slow_subscriber inproc/ipc/tcp, HWM 10/100/1000, 10 B and 1 kB: received 15%; REQ/REP
+    round trip and PUSH->PULL throughput (100 B): 20%. Each profile's sim runs are judged
+    against the same live runs, so the gain from calibration shows.
+    """
+    from zsim.analysis.check_model import (
+        MATRIX,
+        MatrixResult,
+        judge,
+        matrix_meta,
+        run_count,
+        run_matrix,
+        summary_lines,
+    )
+    from zsim.analysis.check_report import table_text, write_check_report
+    from zsim.progress import progress_bar
+    from zsim.sim import simulate
+
+    names = {c.name for c in MATRIX}
+    unknown = sorted(set(only) - names)
+    if unknown:
+        raise ZsimError(f"--only: unknown check {unknown[0]!r} (one of {sorted(names)})")
+    checks = [c.quick() if quick else c for c in MATRIX if not only or c.name in only]
+    chosen: list[str | None] = [None, *profiles]
+    live = None
+    if not no_live:
+        from zsim.live import run_live
+
+        def live(sc: Any, s: int) -> Any:
+            return run_live(sc, seed=s, timeout=120.0)
+
+    total = run_count(checks, len(chosen), live is not None)
+    with progress_bar(total, "check-model") as bar:
+        values = run_matrix(checks, chosen, lambda sc, s: simulate(sc, seed=s, record="lifecycle"
+                            if sc.name != "slow_joiner" else "messages"), live, seed, bar.update)
+    table = judge(values, checks)
+    result = MatrixResult(values, table, [str(p or "default") for p in chosen],
+                          matrix_meta(checks, [str(p or "default") for p in chosen], seed))
+    click.echo(table_text(table))
+    for line in summary_lines(table):
+        click.echo(line)
+    if out:
+        click.echo(f"wrote {write_check_report(result, out)}/report.html")
+
+
 @cli.command()
 @click.argument("file")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)

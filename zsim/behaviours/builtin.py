@@ -74,7 +74,7 @@ def subscriber(node: Node, p: SubscriberParams) -> Iterator[Op]:
     sock = node.socket(p.socket)
     yield node.mark("ready")
     timeout = p.idle_timeout or None
-    total, latency, n = 0.0, 0.0, 0
+    total, latency, n, t_first = 0.0, 0.0, 0, 0.0
     while p.count == 0 or n < p.count:
         msg: Message | None = yield sock.recv(timeout=timeout)
         if msg is None:
@@ -83,6 +83,10 @@ def subscriber(node: Node, p: SubscriberParams) -> Iterator[Op]:
         now: float = yield node.now()
         latency += now - msg.t_sent
         node.set_metric("latency_mean_s", latency / n)
+        if n == 1:
+            t_first = now
+        elif now > t_first:
+            node.set_metric("throughput_msg_s", (n - 1) / (now - t_first))
         if p.average:
             total += float(msg.body[p.average])
         cost = p.service.sample(node.rng)

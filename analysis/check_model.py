@@ -1,0 +1,190 @@
+"""The validation matrix: canonical scenarios on both backends, judged against stated tolerances.
+
+Each ``Check`` runs a shipped scenario over a small grid; at every grid point the simulation runs
+``reps`` seeds under each profile (the shipped default and, when given, a calibrated one) and the
+live backend ``reps`` repetitions with the same seeds. A ``Criterion`` compares one statistic
+(mean, median, or exact per-seed equality) of one metric, and passes when the relative error of
+sim against live is within its tolerance. Tolerances are those the project commits to.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from zsim.analysis.compare import rep_seeds
+from zsim.analysis.stats import relative_error
+from zsim.analysis.sweep import grid_points
+from zsim.catalog import scenario_path
+from zsim.records import RunResult
+from zsim.scenario import load_scenario
+from zsim.scenario.model import Scenario
+
+
+@dataclass(frozen=True)
+class Criterion:
+    node: str  # fnmatch pattern
+    metric: str
+    statistic: str  # "mean", "median" or "exact"
+    tolerance: float
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    scenario: str
+    grid: dict[str, list[Any]]
+    fixed: dict[str, Any]
+    criteria: tuple[Criterion, ...]
+    reps: int
+
+    def quick(self) -> Check:
+        """One grid point per parameter and 2 repetitions: for tests and a first look."""
+        small = {k: v[:1] for k, v in self.grid.items()}
+        return Check(self.name, self.scenario, small, self.fixed, self.criteria, 2)
+
+
+MATRIX: tuple[Check, ...] = (
+    Check("pipeline", "pipeline", {"transport": ["tcp", "ipc"], "workers": list(range(1, 9))},
+          {"sync": True},
+          (Criterion("worker-*", "tasks", "exact", 0.0),
+           Criterion("sink", "makespan_s", "mean", 0.05)), reps=3),
+    Check("slow_joiner", "slow_joiner",
+          {"transport": ["tcp", "ipc"], "rate": [1000.0, 10000.0, 50000.0]},
+          {"duration": 0.1, "join_at": 0.03},
+          (Criterion("subscriber", "lost", "median", 0.30),), reps=20),
+    Check("slow_subscriber", "slow_subscriber",
+          {"transport": ["inproc", "ipc", "tcp"], "hwm": [10, 100, 1000], "size": [10, 1000]},
+          {"count": 2000, "service": 0.0005},
+          (Criterion("subscriber", "received", "mean", 0.15),), reps=2),
+    Check("reqrep", "hello_reqrep", {"transport": ["tcp", "ipc"]},
+          {"service": 0.0, "requests": 300},
+          (Criterion("client", "rtt_mean_s", "mean", 0.20),), reps=3),
+    Check("throughput", "throughput", {"transport": ["tcp", "ipc"]}, {"size": 100},
+          (Criterion("puller", "throughput_msg_s", "mean", 0.20),), reps=3),
+)
+
+Runner = Callable[[Scenario, int], RunResult]
+
+
+@dataclass
+class MatrixResult:
+    values: pd.DataFrame  # check, point, backend, rep, node, metric, value
+    table: pd.DataFrame  # one row per criterion, point and node
+    profiles: list[str]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def _point_label(point: Sequence[tuple[str, Any]]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in point)
+
+
+def run_matrix(
+    checks: Sequence[Check],
+    profiles: Sequence[str | None],
+    sim: Runner,
+    live: Runner | None,
+    seed: int = 0,
+    progress: Callable[[], None] = lambda: None,
+) -> pd.DataFrame:
+    """Every run's metrics as one long frame."""
+    rows: list[tuple[Any, ...]] = []
+    for check in checks:
+        seeds = rep_seeds(seed, check.reps)
+        path = scenario_path(check.scenario)
+        for point in grid_points(check.grid):
+            overrides = {**check.fixed, **dict(point)}
+            label = _point_label(point)
+            backends: list[tuple[str, Scenario, Runner]] = [
+                (f"sim:{load_scenario(path, overrides, p).profile}",
+                 load_scenario(path, overrides, p), sim) for p in profiles]
+            if live is not None:
+                backends.append(("live", load_scenario(path, overrides, profiles[0]), live))
+            for backend, sc, runner in backends:
+                for rep, s in enumerate(seeds):
+                    result = runner(sc, s)
+                    rows += [(check.name, label, backend, rep, r.node, r.metric, r.value)
+                             for r in result.metrics.itertuples()]
+                    progress()
+    return pd.DataFrame(rows, columns=["check", "point", "backend", "rep", "node", "metric",
+                                       "value"])
+
+
+def run_count(checks: Sequence[Check], n_profiles: int, live: bool) -> int:
+    return sum(len(grid_points(c.grid)) * c.reps * (n_profiles + int(live)) for c in checks)
+
+
+def _statistic(values: pd.Series, statistic: str) -> float:
+    v = values.dropna().to_numpy(dtype=float)
+    if v.size == 0:
+        return math.nan
+    return float(np.median(v) if statistic == "median" else v.mean())
+
+
+def judge(values: pd.DataFrame, checks: Sequence[Check]) -> pd.DataFrame:
+    """One row per (check, point, criterion, node): the statistic per backend, the relative
+    error of each sim profile against live, and pass/FAIL."""
+    out = []
+    sims = sorted(b for b in values.backend.unique() if b.startswith("sim:"))
+    for check in checks:
+        mine = values[values.check == check.name]
+        for point, at_point in mine.groupby("point", sort=False):
+            for crit in check.criteria:
+                rows = at_point[at_point.metric == crit.metric]
+                nodes = sorted(n for n in rows.node.unique() if fnmatch.fnmatchcase(n, crit.node))
+                for node in nodes:
+                    out.append(_judge_row(check.name, str(point), crit, node,
+                                          rows[rows.node == node], sims))
+    return pd.DataFrame(out)
+
+
+def _judge_row(check: str, point: str, crit: Criterion, node: str, rows: pd.DataFrame,
+               sims: list[str]) -> dict[str, Any]:
+    live = rows[rows.backend == "live"].sort_values("rep").value
+    row: dict[str, Any] = {"check": check, "point": point, "node": node, "metric": crit.metric,
+                           "statistic": crit.statistic, "tolerance": crit.tolerance,
+                           "live": _statistic(live, "median" if crit.statistic == "median"
+                                              else "mean")}
+    for sim in sims:
+        values = rows[rows.backend == sim].sort_values("rep").value
+        name = sim.removeprefix("sim:")
+        if crit.statistic == "exact":
+            stat = _statistic(values, "mean")
+            same = len(live) > 0 and list(values) == list(live)
+            err = 0.0 if same else (math.nan if len(live) == 0 else
+                                    relative_error(stat, row["live"]) or math.inf)
+        else:
+            stat = _statistic(values, crit.statistic)
+            err = relative_error(stat, row["live"])
+        row[f"sim[{name}]"] = stat
+        row[f"error[{name}]"] = err
+        row[f"verdict[{name}]"] = ("n/a" if math.isnan(err) else
+                                   "pass" if abs(err) <= crit.tolerance + 1e-12 else "FAIL")
+    return row
+
+
+def summary_lines(table: pd.DataFrame) -> list[str]:
+    lines = []
+    for col in [c for c in table.columns if c.startswith("verdict[")]:
+        counts = table[col].value_counts().to_dict()
+        lines.append(f"{col[8:-1]}: {counts.get('pass', 0)} pass, {counts.get('FAIL', 0)} FAIL, "
+                     f"{counts.get('n/a', 0)} n/a of {len(table)}")
+    return lines
+
+
+def matrix_meta(checks: Sequence[Check], profiles: Sequence[str], seed: int) -> dict[str, Any]:
+    return {"checks": [{"name": c.name, "scenario": c.scenario, "grid": c.grid, "fixed": c.fixed,
+                        "reps": c.reps,
+                        "criteria": [vars(k) for k in c.criteria]} for c in checks],
+            "profiles": list(profiles), "root_seed": seed}
+
+
+def to_json(meta: dict[str, Any]) -> str:
+    return json.dumps(meta, indent=2, default=str)
