@@ -109,12 +109,12 @@ class Wire:
         if self.receiver is not None:
             self.receiver.rx_sleep.wake()
 
-    def take(self) -> list[Any]:
+    def take(self) -> tuple[list[Any], int]:
         msgs, nbytes = self.arrived.popleft()
         self.in_flight -= nbytes
         if self.sender is not None:
             self.sender.space_sleep.wake()
-        return msgs
+        return msgs, nbytes
 
     def queued(self) -> int:
         """Messages written into this stream and not yet read by the receiving engine."""
@@ -197,8 +197,7 @@ class Engine:
                 if not rx.arrived:
                     yield self.rx_sleep.wait()
                     continue
-                msgs = rx.take()
-                nbytes = sum(m.wire_size for m in msgs)
+                msgs, nbytes = rx.take()
                 delay = io.busy(self.msg_cost * len(msgs) + self.byte_cost * nbytes)
                 if delay > 0:
                     yield self.env.timeout(delay)

@@ -176,6 +176,7 @@ class SimNode:
         gen = defn.function(self.api, params)
         result: Any = None
         error: BaseException | None = None
+        env = self.env
         try:
             while True:
                 try:
@@ -183,8 +184,32 @@ class SimNode:
                 except StopIteration:
                     break
                 error = None
+                kind = type(op)
                 try:
-                    result = yield from self._execute(op)
+                    # Send and Recv are the hot path: handled inline, a generator only to block.
+                    if kind is Send:
+                        sock = self._socket(op.socket)
+                        msg = op.message
+                        cost = self._t_send_cost + self._byte_cost * msg.size
+                        if cost > 0:
+                            yield env.timeout(cost)
+                        result = self._send_now(sock, msg)
+                        if not result and op.timeout != 0:
+                            result = yield from self._send_blocking(sock, msg, op.timeout)
+                        if result:
+                            self._sent(sock, msg)
+                    elif kind is Recv:
+                        sock = self._socket(op.socket)
+                        result = self._recv_now(sock)
+                        if result is None:
+                            result = yield from self._recv_blocking(sock, op.timeout)
+                        if result is not None:
+                            cost = self._t_recv_cost + self._byte_cost * result.size
+                            if cost > 0:
+                                yield env.timeout(cost)
+                            self._received(sock, result)
+                    else:
+                        result = yield from self._execute(op)
                 except zmq.ZMQError as exc:
                     result, error = None, exc
         except simpy.Interrupt:
@@ -196,10 +221,6 @@ class SimNode:
 
     def _execute(self, op: Any) -> Generator[simpy.Event, Any, Any]:
         kind = type(op)
-        if kind is Send:
-            return (yield from self._send(op))
-        if kind is Recv:
-            return (yield from self._recv(op))
         if kind is Now:
             return self.env.now
         if kind is Work or kind is Sleep:
@@ -222,54 +243,48 @@ class SimNode:
         except KeyError:
             raise KeyError(f"node {self.name} has no socket {name!r}") from None
 
-    def _send(self, op: Send) -> Generator[simpy.Event, Any, bool]:
-        sock = self._socket(op.socket)
-        msg = op.message
-        cost = self._t_send_cost + self._byte_cost * msg.size
-        if cost > 0:
-            yield self.env.timeout(cost)
+    def _send_now(self, sock: SimSocket, msg: Any) -> bool:
+        """The non-blocking part of zmq_send; False is EAGAIN."""
+        now = self.env.now
         if isinstance(msg, Message) and msg.sender == self.api.sender and msg.t_sent == 0.0:
-            msg.t_sent = self.env.now
+            msg.t_sent = now
         # socket_base.cpp process_commands(0, throttle=true): at most every max_command_delay.
-        if self.env.now - sock.last_commands_t > self.costs.command_interval_s:
-            sock.last_commands_t = self.env.now
+        if now - sock.last_commands_t > self.costs.command_interval_s:
+            sock.last_commands_t = now
             sock.process_commands()
-        if not sock.xsend(msg):
-            if op.timeout == 0:
-                return False
-            deadline = None if op.timeout is None else self.env.now + op.timeout
-            while True:
-                if not sock.mailbox:
-                    remaining = None if deadline is None else deadline - self.env.now
-                    woke = yield self.app.wait((sock,), remaining)
-                    if not woke:
-                        return False
-                sock.process_commands()
-                if sock.xsend(msg):
-                    break
+        return sock.xsend(msg)
+
+    def _send_blocking(self, sock: SimSocket, msg: Any, timeout: float | None
+                       ) -> Generator[simpy.Event, Any, bool]:
+        """Wait for commands (activate_write, a new pipe) and retry, until sent or timed out."""
+        deadline = None if timeout is None else self.env.now + timeout
+        while True:
+            if not sock.mailbox:
+                remaining = None if deadline is None else deadline - self.env.now
+                woke = yield self.app.wait((sock,), remaining)
+                if not woke:
+                    return False
+            sock.process_commands()
+            if sock.xsend(msg):
+                return True
+
+    def _sent(self, sock: SimSocket, msg: Any) -> None:
         self.stats.sent += 1
         if self.messages:
             self._record_msg(sock, "send", msg, "", "")
-        return True
 
-    def _recv(self, op: Recv) -> Generator[simpy.Event, Any, Any]:
-        sock = self._socket(op.socket)
+    def _recv_now(self, sock: SimSocket) -> Any:
+        """The non-blocking part of zmq_recv: commands every inbound_poll_rate messages."""
         sock.ticks += 1
         if sock.ticks >= self.costs.inbound_poll_rate:
             sock.process_commands()
             sock.ticks = 0
-        msg = sock.xrecv()
-        if msg is None:
-            msg = yield from self._recv_blocking(sock, op.timeout)
-            if msg is None:
-                return None
-        cost = self._t_recv_cost + self._byte_cost * msg.size
-        if cost > 0:
-            yield self.env.timeout(cost)
+        return sock.xrecv()
+
+    def _received(self, sock: SimSocket, msg: Any) -> None:
         self.stats.received += 1
         if self.messages:
             self._record_msg(sock, "recv", msg, "", "")
-        return msg
 
     def _recv_blocking(self, sock: SimSocket, timeout: float | None) -> Generator[Any, Any, Any]:
         sock.process_commands()

@@ -1,0 +1,162 @@
+"""``zsim calibrate``: measure this machine, fit the cost model, write a profile, print a summary.
+
+The summary is a table of every parameter (default, fitted, ratio, how it was obtained, how
+well it fits), the live distributions that a deterministic parameter cannot carry (join window,
+round trip), and the fitted model's closed forms and simulations next to the live numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zsim.costs import CostModel
+from zsim.progress import progress_bar
+
+SHORT_METHODS = (  # first match wins
+    ("io_wakeup", "REQ/REP RTT equation"),
+    ("app_wakeup", "REQ/REP RTT equation"),
+    ("app_", "live send/recv calls, LS on size"),
+    ("engine_", "bare engine drain, LS on wire B"),
+    ("latency", "REQ/REP RTT remainder"),
+    ("command_interval", "TSC: 3e6 ticks"),
+    ("kernel_buffer", "bare fill to EAGAIN"),
+    ("half_trips", "join window / hop"),
+    ("bandwidth", "not separable: kept"),
+    ("inbound_poll_rate", "libzmq constant"),
+    ("batch_bytes", "libzmq constant"),
+)
+
+
+def default_out() -> Path:
+    return Path(f"profile-{_host_slug()}.json")
+
+
+def _host_slug() -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", platform.node() or "host").strip("-") or "host"
+
+
+def run_calibrate_command(out: str | Path | None, quick: bool, name: str | None,
+                          timeout: float = 60.0) -> Path:
+    """Run the calibration, write the profile, print the summary; returns the profile path."""
+    from zsim.analysis.calibrate import calibrate
+    from zsim.analysis.calibrate_bench import Plan
+
+    plan = Plan.make(quick, timeout)
+    path = Path(out) if out else default_out()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    cpus = os.cpu_count() or 1
+    if load > 0.5 * cpus:
+        click.echo(f"zsim: warning: load average {load:.1f} on {cpus} CPUs: other work will "
+                   "slow the live measurements", err=True)
+    with progress_bar(plan.steps(), "calibrate") as bar:
+        written, model, fit = calibrate(plan, path, name or f"calibrated-{_host_slug()}",
+                                        step=lambda _s: bar.update())
+    click.echo(format_summary(model, fit))
+    click.echo(f"wrote {written} ({fit['wall_s']:.0f} s); use it with --profile {written}")
+    return written
+
+
+# --- the summary --------------------------------------------------------------------------------
+def fmt_value(name: str, value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if name.endswith("_s"):
+        return fmt_seconds(float(value))
+    if name.endswith("_Bps"):
+        return f"{value / 1e9:.3g} GB/s"
+    if name.endswith("_bytes"):
+        return f"{value / 1e6:.3g} MB" if value >= 1e6 else f"{value / 1e3:.3g} kB"
+    return f"{value:g}"
+
+
+def fmt_seconds(s: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if abs(s) >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s / 1e-9:.3g} ns" if s else "0"
+
+
+def fmt_quality(q: dict[str, Any]) -> str:
+    parts = []
+    if "r2" in q:
+        parts.append(f"R²={q['r2']:.2f}")
+    if "max_abs_rel_residual" in q:
+        parts.append(f"max|res|={q['max_abs_rel_residual']:.0%}")
+    if "rel_residual_fitted" in q:
+        res = q["rel_residual_fitted"]
+        worst = max(map(abs, res.values())) if isinstance(res, dict) else abs(res)
+        parts.append(f"RTT res {worst:.1%}")
+    if "ks_d" in q:
+        parts.append(f"KS D={q['ks_d']:.2f} p={q['ks_p']:.2f} n={q['n']}")
+    if "probe_max_over_interval" in q:
+        parts.append(f"probe ≤ C: {q['probe_share_within']:.0%}, "
+                     f"max {q['probe_max_over_interval']:.2f} C")
+    return ", ".join(parts) or "-"
+
+
+def _short(name: str) -> str:
+    return next((label for key, label in SHORT_METHODS if key in name), "")
+
+
+def parameter_rows(fit: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
+    rows = []
+    for name, p in fit["parameters"].items():
+        value, default = p["value"], p["default"]
+        ratio = f"{value / default:.3g}" if default else "-"
+        rows.append((name, fmt_value(name, default), fmt_value(name, value), ratio,
+                     _short(name), fmt_quality(p["quality"])))
+    return rows
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(row: tuple[str, ...]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+
+    return "\n".join([line(header), *(line(r) for r in rows)])
+
+
+def format_summary(model: CostModel, fit: dict[str, Any]) -> str:
+    out = [_table(("parameter", "default", "fitted", "×default", "method", "fit"),
+                  parameter_rows(fit)), ""]
+    out.append("join window, connect() → send of the first delivered message (live):")
+    for t, d in fit["distributions"]["join_window"].items():
+        q = d["quantiles_s"]
+        out.append(
+            f"  {t}: n={d['n']} mean {fmt_seconds(d['mean_s'])}, p5 {fmt_seconds(q['p5'])}, "
+            f"p50 {fmt_seconds(q['p50'])}, p95 {fmt_seconds(q['p95'])}; fitted "
+            f"{fmt_seconds(d['shift_s'])} + U(0, P) + Exp({fmt_seconds(d['jitter_s'])}): "
+            f"KS D={d['ks_d']:.2f} (p={d['ks_p']:.2f}); phase only D={d['ks_d_phase_only']:.2f}"
+            f", deterministic D={d['ks_d_deterministic']:.2f}")
+    out.append("REQ/REP round trip (live):")
+    for t, d in fit["distributions"]["rtt"].items():
+        out.append(f"  {t}: mean {fmt_seconds(d['mean_s'])}, p10 {fmt_seconds(d['p10_s'])}, "
+                   f"p50 {fmt_seconds(d['p50_s'])}, p90 {fmt_seconds(d['p90_s'])}, "
+                   f"p99 {fmt_seconds(d['p99_s'])}")
+    out += ["fitted model vs live:", *_validation_lines(fit.get("validation", {}))]
+    if fit.get("failures"):
+        out.append(f"failures: {'; '.join(fit['failures'])}")
+    return "\n".join(out)
+
+
+def _validation_lines(v: dict[str, Any]) -> list[str]:
+    lines = []
+    for t, r in v.get("rtt", {}).items():
+        lines.append(f"  rtt {t}: live {fmt_seconds(r['live_s'])}, closed form "
+                     f"{fmt_seconds(r['closed_form_s'])}, sim {fmt_seconds(r['sim_s'])}")
+    for key, r in sorted(v.get("join_window", {}).items()):
+        sim = fmt_seconds(r["sim_s"]) if r["sim_s"] is not None else "-"
+        lines.append(f"  join {key}: live mean {fmt_seconds(r['live_mean_s'])} (lost "
+                     f"{r['live_lost_mean']:.1f}), closed form {fmt_seconds(r['closed_form_s'])},"
+                     f" sim {sim} (lost {r['sim_lost']:.0f})")
+    for r in v.get("capacity", []):
+        lines.append(f"  capacity {r['transport']} {r['size']} B hwm {r['sndhwm']}: live "
+                     f"{r['accepted']}, model {r['predicted']:.0f} ({r['rel_error']:+.0%})")
+    return lines
