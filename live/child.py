@@ -21,6 +21,7 @@ import threading
 import time
 import traceback
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -49,6 +50,8 @@ from .codec import decode, encode
 FLUSH_INTERVAL_S = 0.2
 BOUND_WAIT_S = 1.0  # how long a connecting node waits for its peers' binds at boot
 _CHECK_S = 0.02  # a running behaviour looks at the control connection at least this often
+_BLOCK_SLICE_S = 0.1  # a blocked send/recv looks at the control connection this often
+_WAITED_NS = 500_000  # a send call longer than this waited for room: stamp its end
 _SPIN_S = 0.002  # sleeps shorter than this use time.sleep (sub-ms precision), not poll (ms)
 _MONITOR_EVENTS = (
     zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED
@@ -122,6 +125,8 @@ class LiveNode:
         self.api = Node(cfg.name, cfg.spec.index, np.random.default_rng(behaviour_seed),
                         cfg.incarnation)
         self.sockets: dict[str, zmq.Socket] = {}
+        self.pollers: dict[tuple[tuple[int, int], ...], zmq.Poller] = {}
+        self.timeouts: dict[tuple[int, int], int] = {}
         self.specs: dict[str, SocketSpec] = {s.name: s for s in cfg.spec.sockets}
         self.reverse = {real: logical for logical, real in cfg.endpoints.items()}
         self.events: list[tuple[Any, ...]] = []
@@ -228,10 +233,14 @@ class LiveNode:
         """zmq_poll on ``items`` plus the control connection; the sockets ready, [] at the
         deadline (time.monotonic())."""
         self.flush_pending()
-        poller = zmq.Poller()
-        for s, ev in items:
-            poller.register(s, ev)
-        poller.register(self.ctrl_fd, zmq.POLLIN)
+        key = tuple((id(s), ev) for s, ev in items)
+        poller = self.pollers.get(key)
+        if poller is None:  # one poller per socket set, kept: blocking is on the hot path
+            poller = zmq.Poller()
+            for s, ev in items:
+                poller.register(s, ev)
+            poller.register(self.ctrl_fd, zmq.POLLIN)
+            self.pollers[key] = poller
         while True:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
@@ -368,40 +377,76 @@ class LiveNode:
         if isinstance(msg, Message) and msg.sender == self.api.sender and msg.t_sent == 0.0:
             msg.t_sent = self.now()
         frames = encode(msg)
-        deadline = None if op.timeout is None else time.monotonic() + op.timeout
-        while True:
-            t_try = self.now()  # before the call: a receiver cannot log the message earlier
+        if op.timeout == 0:
+            t_sent = self.now()
             try:
                 sock.send_multipart(frames, zmq.NOBLOCK)
-                break
             except zmq.Again:
-                if op.timeout == 0:
-                    return False
-                if not self.zwait([(sock, zmq.POLLOUT)], deadline):
-                    return False
+                return False
+        else:
+            got = self._blocking(sock, zmq.SNDTIMEO, op.timeout, False,
+                                 lambda: sock.send_multipart(frames))
+            if got is None:
+                return False
+            t_sent = got
         self.counters["sent"] += 1
-        self.record_msg(op.socket, "send", msg, t_try)
+        self.record_msg(op.socket, "send", msg, t_sent)
         return True
 
     def op_recv(self, op: Recv) -> Any:
         sock = self._socket(op.socket)
-        deadline = None if op.timeout is None else time.monotonic() + op.timeout
-        while True:
+        frames: list[bytes] = []
+        if op.timeout == 0:
             try:
                 frames = sock.recv_multipart(zmq.NOBLOCK)
-                break
             except zmq.Again:
-                if op.timeout == 0:
-                    return None
-                self.blocked_req = self.specs[op.socket].type == "REQ"
-                ready = self.zwait([(sock, zmq.POLLIN)], deadline)
-                self.blocked_req = False
-                if not ready:
-                    return None
+                return None
+        else:
+            is_req = self.specs[op.socket].type == "REQ"
+
+            def recv() -> None:
+                frames[:] = sock.recv_multipart()
+
+            if self._blocking(sock, zmq.RCVTIMEO, op.timeout, is_req, recv) is None:
+                return None
         msg = decode(frames, subscriptions=self.specs[op.socket].type == "XPUB")
         self.counters["received"] += 1
         self.record_msg(op.socket, "recv", msg)
         return msg
+
+    def _blocking(self, sock: zmq.Socket, option: int, timeout: float | None, is_req: bool,
+                  call: Callable[[], Any]) -> float | None:
+        """A blocking zmq call in slices of at most _BLOCK_SLICE_S (SNDTIMEO/RCVTIMEO), so the
+        runner's control connection is still heard; None at the timeout, else the time the call
+        succeeded: its start when it did not wait (a receiver cannot log the message earlier),
+        its end when it did."""
+        self.flush_pending()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self.blocked_req = is_req  # left set if the runner stops us here: "stuck"
+        while True:
+            wait = _BLOCK_SLICE_S
+            if deadline is not None:
+                wait = min(wait, deadline - time.monotonic())
+                if wait <= 0:
+                    self.blocked_req = False
+                    return None
+            ms = max(1, int(wait * 1000 + 0.999))
+            key = (id(sock), option)
+            if self.timeouts.get(key) != ms:  # setsockopt only when it changes
+                sock.setsockopt(option, ms)
+                self.timeouts[key] = ms
+            t_before = time.monotonic_ns()
+            try:
+                call()
+            except zmq.Again:
+                if self.conn.poll(0):
+                    self.handle_ctrl()
+                self.maybe_flush()
+                continue
+            self.blocked_req = False
+            t_after = time.monotonic_ns()
+            t = t_before if t_after - t_before < _WAITED_NS else t_after
+            return (t - self.t0) / 1e9
 
     def op_poll(self, op: Poll) -> tuple[str, ...]:
         socks = [(self._socket(n), zmq.POLLIN) for n in op.sockets]

@@ -55,12 +55,13 @@ def run_dirs() -> set[str]:
 
 
 @pytest.fixture
-def clean():
-    """Every live test must leave no node processes and no run directories behind."""
-    before = run_dirs()
+def clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Every live test must leave no node processes and no run directories behind. Runs get a
+    private temporary directory, so that other live runs on the machine cannot interfere."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     yield
     assert children_of(os.getpid()) == []
-    assert run_dirs() - before == set()
+    assert run_dirs() == set()
 
 
 def metric_names(result) -> set[tuple[str, str]]:
