@@ -8,9 +8,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ from matplotlib.figure import Figure
 
 from zsim.analysis.check_model import MatrixResult, summary_lines
 from zsim.analysis.plots import new_figure, save_png
+from zsim.atomic import write_dir
 from zsim.records import SCHEMA_VERSION, package_versions
 
 
@@ -79,18 +77,7 @@ def table_text(table: pd.DataFrame) -> str:
 
 
 def write_check_report(result: MatrixResult, out_dir: str | Path) -> Path:
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        _write(result, tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return write_dir(out_dir, lambda tmp: _write(result, tmp))
 
 
 def _write(result: MatrixResult, out: Path) -> None:

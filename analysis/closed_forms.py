@@ -122,9 +122,10 @@ def join_window(costs: CostModel, transport: str, rate: float) -> float:
     """Expected time from a SUB's connect() to the publisher's first send that reaches it:
     the binding side's handshake, then the wait until the publisher next processes commands
     (uniform over one command interval when it sends more often than that, else over one send
-    interval)."""
+    interval). The handshake's mean jitter (handshake_jitter_s) adds to it."""
     link = costs.link(transport)
-    handshake = link.bind_half_trips * (link.latency_s + costs.io_wakeup_s)
+    handshake = (link.bind_half_trips * (link.latency_s + costs.io_wakeup_s)
+                 + link.handshake_jitter_s)
     send_gap = 1.0 / rate if rate > 0 else 0.0
     return handshake + max(costs.command_interval_s, send_gap) / 2
 

@@ -20,10 +20,7 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +33,7 @@ from matplotlib.figure import Figure
 
 from zsim.analysis import frames, plots
 from zsim.analysis.compare import Comparison, format_table
+from zsim.atomic import write_dir
 from zsim.records import SCHEMA_VERSION, RunResult, package_versions
 
 BACKENDS = ("sim", "live")
@@ -432,20 +430,4 @@ def _write_contents(comparison: Comparison, out: Path) -> None:
 
 def write_report(comparison: Comparison, out_dir: str | Path) -> Path:
     """Write the report directory ``out_dir`` (replacing any previous one) and return it."""
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        _write_contents(comparison, tmp)
-        tmp.chmod(0o755)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return write_dir(out_dir, lambda tmp: _write_contents(comparison, tmp))

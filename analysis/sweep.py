@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ import pandas as pd
 
 from zsim.analysis.compare import rep_seeds
 from zsim.analysis.stats import mean_ci
+from zsim.atomic import write_file
 from zsim.errors import ZsimError
 from zsim.records import SCHEMA_VERSION, package_versions
 from zsim.scenario import load_scenario, parse_overrides
@@ -115,15 +114,7 @@ def task_file(out: Path, task: SweepTask) -> Path:
 
 def write_atomic(df: pd.DataFrame, path: Path) -> None:
     """Write ``df`` to ``path`` so that the file is either whole or absent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_file(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def run_sweep(
@@ -198,9 +189,6 @@ def closed_form_curve(
 
 
 def write_meta(out: Path, doc: dict[str, Any]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     meta = {"schema_version": SCHEMA_VERSION, **doc, "versions": package_versions()}
-    fd, tmp = tempfile.mkstemp(prefix=".meta.", dir=out)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(meta, fh, indent=2, default=str)
-    os.replace(tmp, out / "meta.json")
+    write_file(out / "meta.json",
+               lambda tmp: tmp.write_text(json.dumps(meta, indent=2, default=str)))

@@ -177,6 +177,28 @@ def sweep(file: str, grids: tuple[str, ...], sets: tuple[str, ...], reps: int | 
     run_sweep_command(file, grids, sets, reps, seed, backend, jobs, scheduler, Path(out), profile)
 
 
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False), default=None, metavar="PROFILE",
+              help="Profile file to write (default: ./profile-<hostname>.json); pass it to "
+                   "--profile of run, compare, sweep and check-model.")
+@click.option("--quick", is_flag=True,
+              help="Fewer, shorter measurements: ~20-30 s instead of ~1.5-3 min; noisier fits.")
+@click.option("--name", default=None, help="Profile name (default: calibrated-<hostname>).")
+@click.option("--timeout", type=float, default=60.0, show_default=True,
+              help="Wall-clock limit in seconds for each live run.")
+def calibrate(out: str | None, quick: bool, name: str | None, timeout: float) -> None:
+    """Measure this machine on loopback and write a fitted machine profile.
+
+    Live micro-benchmarks per transport (tcp, ipc): send/recv cost by message size, engine
+    throughput, REQ/REP round trip, the slow-joiner window's distribution, buffer capacity by
+    size and HWM, and the command throttle. Prints every parameter fitted against its default
+    with its fit quality; the profile's "fit" section says how each was obtained, from what.
+    """
+    from zsim.cli_calibrate import run_calibrate_command
+
+    run_calibrate_command(out, quick, name, timeout)
+
+
 @cli.command("check-model")
 @click.option("--profile", "profiles", multiple=True, metavar="PROFILE",
               help="Profile(s) to check besides the shipped default, e.g. one written by "

@@ -27,6 +27,7 @@ SHORT_METHODS = (  # first match wins
     ("command_interval", "TSC: 3e6 ticks"),
     ("kernel_buffer", "bare fill to EAGAIN"),
     ("half_trips", "join window / hop"),
+    ("handshake_jitter", "join window jitter"),
     ("bandwidth", "not separable: kept"),
     ("inbound_poll_rate", "libzmq constant"),
     ("batch_bytes", "libzmq constant"),
@@ -104,8 +105,8 @@ def _short(name: str) -> str:
     return next((label for key, label in SHORT_METHODS if key in name), "")
 
 
-def parameter_rows(fit: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
-    rows = []
+def parameter_rows(fit: dict[str, Any]) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
     for name, p in fit["parameters"].items():
         value, default = p["value"], p["default"]
         ratio = f"{value / default:.3g}" if default else "-"

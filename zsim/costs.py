@@ -9,6 +9,8 @@ Pure data: this module knows nothing of simpy or zmq.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -29,6 +31,10 @@ class LinkCosts(BaseModel):
     )
     bind_half_trips: int = Field(
         7, ge=0, description="one-way trips until the binding engine is ready (TCP + ZMTP)"
+    )
+    handshake_jitter_s: float = Field(
+        0.0, ge=0, description="mean of an exponential extra delay of each handshake: its "
+        "I/O-thread wake-ups waiting for a CPU on a loaded host (0 = none)"
     )
 
 
@@ -52,6 +58,12 @@ class CostModel(BaseModel):
         1e-3,
         ge=0,
         description="send processes commands at most this often (libzmq max_command_delay)",
+    )
+    command_phase: Literal["first_send", "random"] = Field(
+        "first_send",
+        description="send's command throttle: 'first_send' fires at a socket's first send and "
+        "then every interval (libzmq's _last_tsc = 0); 'random' draws the phase of the "
+        "following ones, as send-time jitter makes it on a real host",
     )
     inbound_poll_rate: int = Field(
         100, ge=1, description="recv processes commands every this many messages"

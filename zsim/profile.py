@@ -10,14 +10,13 @@ table overrides the profile, field by field.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from zsim.atomic import write_file
 from zsim.costs import CostModel
 from zsim.errors import ZsimError
 
@@ -76,10 +75,5 @@ def save_profile(path: Path, name: str, model: CostModel, extra: dict[str, Any])
     """Write a profile atomically."""
     doc = {"kind": PROFILE_KIND, "schema_version": PROFILE_SCHEMA_VERSION, "name": name,
            **extra, "model": model.model_dump()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(doc, fh, indent=2, default=str)
-        fh.write("\n")
-    os.replace(tmp, path)
-    return path
+    text = json.dumps(doc, indent=2, default=str) + "\n"
+    return write_file(path, lambda tmp: tmp.write_text(text))

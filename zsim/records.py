@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from zsim.atomic import write_dir
 from zsim.errors import ZsimError
 
 SCHEMA_VERSION = 1
@@ -106,25 +105,12 @@ class RunResult:
 
     def save(self, out_dir: str | Path) -> Path:
         """Write events.parquet, metrics.parquet and meta.json atomically into ``out_dir``."""
-        out = Path(out_dir)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
+        def fill(tmp: Path) -> None:
             self.events.to_parquet(tmp / "events.parquet", index=False)
             self.metrics.to_parquet(tmp / "metrics.parquet", index=False)
             (tmp / "meta.json").write_text(json.dumps(self.meta, indent=2, default=str) + "\n")
-            if out.exists():
-                old = out.with_name(f".{out.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(out, old)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return out
+
+        return write_dir(out_dir, fill)
 
 
 def load_result(path: str | Path) -> RunResult:

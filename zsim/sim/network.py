@@ -180,9 +180,12 @@ class Session:
             return
         connection = Connection(env, hop)
         there, back = Wire(env, link), Wire(env, link)
-        bind_ready = t0 + link.bind_half_trips * hop
+        # a descheduled I/O thread delays every later stage of the handshake, on both sides
+        late = (float(self.node.system_rng.exponential(link.handshake_jitter_s))
+                if link.handshake_jitter_s > 0 else 0.0)
+        bind_ready = t0 + link.bind_half_trips * hop + late
         env.process(self._bind_side(binder, connection, there, back, bind_ready))
-        yield env.timeout(max(0.0, t0 + link.connect_half_trips * hop - env.now))
+        yield env.timeout(max(0.0, t0 + link.connect_half_trips * hop + late - env.now))
         if not self._alive() or connection.dead:
             return
         if self.conn is None:  # IMMEDIATE: the pipe exists only once the peer does

@@ -250,7 +250,8 @@ class SimNode:
             msg.t_sent = now
         # socket_base.cpp process_commands(0, throttle=true): at most every max_command_delay.
         if now - sock.last_commands_t > self.costs.command_interval_s:
-            sock.last_commands_t = now
+            sock.last_commands_t = now - sock.throttle_phase
+            sock.throttle_phase = 0.0
             sock.process_commands()
         return sock.xsend(msg)
 

@@ -41,6 +41,10 @@ class SimSocket:
         self.label = f"{node.name}.{spec.name}"
         self.mailbox: deque[tuple[int, Conn, int]] = deque()
         self.last_commands_t = -1.0e300  # only send's throttled check moves it (_last_tsc)
+        costs = node.costs
+        # how much earlier than the first processing the throttle's clock starts (command_phase)
+        self.throttle_phase = (float(node.system_rng.uniform(0.0, costs.command_interval_s))
+                               if costs.command_phase == "random" else 0.0)
         self.ticks = 0
         self.conns: list[Conn] = []
         self.closed = False
@@ -137,8 +141,8 @@ class SimSocket:
         return sum(len(c.inp) + len(c.out) for c in self.conns)
 
 
-class PushSocket(SimSocket):
-    type = "PUSH"
+class _LoadBalancedOut(SimSocket):
+    """The sending side of PUSH, DEALER, REQ and PAIR: src/lb.cpp over the socket's pipes."""
 
     def __init__(self, node: SimNode, spec: SocketSpec) -> None:
         super().__init__(node, spec)
@@ -158,6 +162,10 @@ class PushSocket(SimSocket):
 
     def has_out(self) -> bool:
         return self.lb.has_out()
+
+
+class PushSocket(_LoadBalancedOut):
+    type = "PUSH"
 
 
 class PullSocket(SimSocket):
@@ -186,31 +194,18 @@ class PullSocket(SimSocket):
         return self.fq.has_in()
 
 
-class DealerSocket(PullSocket):
+class DealerSocket(PullSocket, _LoadBalancedOut):
     """lb out, fq in, no envelope changes (src/dealer.cpp)."""
 
     type = "DEALER"
 
-    def __init__(self, node: SimNode, spec: SocketSpec) -> None:
-        super().__init__(node, spec)
-        self.lb = LoadBalancer()
-
     def xattach(self, conn: Conn) -> None:
-        self.fq.attach(conn)
-        self.lb.attach(conn)
+        PullSocket.xattach(self, conn)
+        _LoadBalancedOut.xattach(self, conn)
 
     def xterminated(self, conn: Conn) -> None:
-        super().xterminated(conn)
-        self.lb.terminated(conn)
-
-    def xwrite_activated(self, conn: Conn) -> None:
-        self.lb.activated(conn)
-
-    def xsend(self, msg: Any) -> bool:
-        return self.lb.send(msg) is not None
-
-    def has_out(self) -> bool:
-        return self.lb.has_out()
+        PullSocket.xterminated(self, conn)
+        _LoadBalancedOut.xterminated(self, conn)
 
 
 class ReqSocket(DealerSocket):

@@ -1,0 +1,542 @@
+"""``zsim calibrate``: fit the cost model to this machine and write a versioned profile.
+
+Each parameter is obtained by one simple method, recorded in the profile's ``fit`` section with
+its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_bench``):
+
+- ``app_send_s``, ``app_recv_s``, ``app_byte_s``: relative least squares of the live per-call
+  times on message size (two intercepts, one shared slope; both transports pooled).
+- ``engine_msg_s``, ``engine_byte_s``: relative least squares of the bare I/O-thread time per
+  message on wire bytes. ``bandwidth_Bps`` is not separable on loopback (the kernel copies are
+  I/O-thread work): kept, raised to 1/engine_byte_s if it would be the bottleneck.
+- ``io_wakeup_s``, ``app_wakeup_s``, ``<transport>.latency_s``: the REQ/REP equation
+  (``closed_forms.reqrep_rtt``) per transport. Wake-ups are thread properties shared by the
+  transports, in the defaults' ratio app_wakeup = 1.6 × io_wakeup; the transport with the
+  smallest remainder pins them (its link keeping its default latency) and every other
+  transport's link latency takes its own remainder, so each RTT is reproduced.
+- ``command_interval_s``: libzmq's max_command_delay, 3,000,000 TSC ticks, over the TSC rate;
+  checked against an inproc probe of the throttle.
+- ``<transport>.kernel_buffer_bytes``: (accepted - sndhwm - rcvhwm) × wire bytes at the smallest
+  HWM (where the sender's lwm-sized resumptions cannot hide the kernel's share), geometric mean
+  over sizes; the larger HWMs validate it.
+- ``<transport>.connect/bind_half_trips``: effective trips, so that the model's handshake equals
+  the fitted join-window shift plus its mean jitter, at the fitted hop (latency + io_wakeup).
+  The window's distribution (shift + uniform phase + exponential jitter) is in ``fit``; once the
+  model has ``handshake_jitter_s`` and ``command_phase`` (``REFINED``), the trips cover the
+  shift alone and those two are set from the same fit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zmq
+from numpy.typing import ArrayLike
+
+from zsim.analysis.calibrate_bench import (
+    Measurements,
+    Plan,
+    cpu_model,
+    join_overrides,
+    join_window_of,
+    run_benchmarks,
+)
+from zsim.analysis.closed_forms import join_window, reqrep_rtt
+from zsim.costs import CostModel, LinkCosts
+from zsim.errors import ZsimError
+from zsim.profile import save_profile
+from zsim.records import host_info, package_versions
+
+MAX_COMMAND_DELAY_TICKS = 3_000_000  # libzmq src/config.hpp max_command_delay
+WAKE_RATIO = 1.6  # app_wakeup_s / io_wakeup_s in the defaults (8 µs / 5 µs)
+RTT_SIZE = 5  # hello_reqrep's request and reply payload
+
+
+# --- generic fits -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LineFit:
+    intercept: float
+    slope: float
+    r2: float
+    rel_residuals: list[float]
+
+
+def relative_lstsq(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """β ≥ 0 minimising Σ((Xβ - y) / y)²: every point counts by its relative error. A column
+    whose coefficient comes out negative is fixed at 0 and the rest refitted (the active-set
+    step of non-negative least squares; costs are never negative)."""
+    w = 1.0 / np.asarray(y, dtype=float)
+    active = list(range(x.shape[1]))
+    beta = np.zeros(x.shape[1])
+    while active:
+        sol, *_ = np.linalg.lstsq(x[:, active] * w[:, None], np.ones_like(w), rcond=None)
+        if sol.min() >= 0:
+            beta[active] = sol
+            break
+        del active[int(np.argmin(sol))]
+    return beta
+
+
+def r_squared(y: ArrayLike, pred: ArrayLike) -> float:
+    ys, ps = np.asarray(y, dtype=float), np.asarray(pred, dtype=float)
+    ss_tot = float(np.sum((ys - ys.mean()) ** 2))
+    ss_res = float(np.sum((ys - ps) ** 2))
+    return 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0)
+
+
+def fit_line(x: ArrayLike, y: ArrayLike) -> LineFit:
+    """y = a + b·x by relative least squares, a and b non-negative."""
+    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    a, b = relative_lstsq(np.column_stack([np.ones_like(xs), xs]), ys)
+    pred = a + b * xs
+    return LineFit(float(a), float(b), r_squared(ys, pred), list((pred - ys) / ys))
+
+
+@dataclass(frozen=True)
+class AppFit:
+    send_s: float
+    recv_s: float
+    byte_s: float
+    r2: float
+    rel_residuals: list[float]
+
+
+def fit_app_costs(sends: Sequence[tuple[int, float]], recvs: Sequence[tuple[int, float]]
+                  ) -> AppFit:
+    """Per-call time = intercept (send or recv) + shared slope × payload bytes."""
+    rows = [(1.0, 0.0, float(s), t) for s, t in sends] + [(0.0, 1.0, float(s), t)
+                                                          for s, t in recvs]
+    arr = np.array(rows)
+    x, y = arr[:, :3], arr[:, 3]
+    beta = relative_lstsq(x, y)
+    pred = x @ beta
+    return AppFit(float(beta[0]), float(beta[1]), float(beta[2]), r_squared(y, pred),
+                  list((pred - y) / y))
+
+
+# --- wake-ups from the round trip -------------------------------------------------------------
+@dataclass(frozen=True)
+class WakeFit:
+    io_s: float
+    app_s: float
+    latency_s: dict[str, float]
+    pinned_by: str
+    default_latency_residuals: dict[str, float]  # relative RTT error with default latencies
+    rtt_residuals: dict[str, float]  # relative RTT error of the fitted closed form
+
+
+def solve_wakeups(rtt: dict[str, float], fixed: dict[str, float],
+                  default_latency: dict[str, float], ratio: float = WAKE_RATIO) -> WakeFit:
+    """``rtt / 2 = fixed + 2·io + app + latency`` per transport, with app = ratio·io.
+
+    ``fixed`` is the one-way part that does not depend on the unknowns (send, recv, engine).
+    The transport with the smallest io (at its default latency) pins io; the others' latencies
+    take their remainder. Nothing goes negative: io and latency are floored at 0."""
+    k = 2.0 + ratio
+    remainder = {t: rtt[t] / 2 - fixed[t] for t in rtt}
+    candidates = {t: (remainder[t] - default_latency[t]) / k for t in rtt}
+    pinned = min(candidates, key=lambda t: candidates[t])
+    io = max(0.0, candidates[pinned])
+    latency = {t: max(0.0, remainder[t] - k * io) for t in rtt}
+
+    def rel(lat: dict[str, float]) -> dict[str, float]:
+        return {t: (fixed[t] + k * io + lat[t] - rtt[t] / 2) / (rtt[t] / 2) for t in rtt}
+
+    return WakeFit(io, ratio * io, latency, pinned, rel(default_latency), rel(latency))
+
+
+# --- buffers ----------------------------------------------------------------------------------
+def fit_kernel_buffer(rows: Sequence[tuple[int, int]]) -> tuple[int, list[float]]:
+    """Kernel bytes from (messages beyond the two HWMs, wire bytes each): the geometric mean of
+    the bytes (least squares on their logarithm); relative residuals per row."""
+    held = np.array([max(extra, 1) * wire for extra, wire in rows], dtype=float)
+    k = float(np.exp(np.mean(np.log(held))))
+    return max(1, round(k)), list(k / held - 1.0)
+
+
+def lwm_accepted(kernel_bytes: float, sndhwm: int, rcvhwm: int, wire: int) -> float:
+    """Sends a PUSH accepts into an idle PULL: the sender learns of the engine's reads only every
+    lwm = (sndhwm + 1) // 2 (activate_write), and the engine reads what fits downstream (the
+    receiving pipe and the kernel)."""
+    if sndhwm == 0 or rcvhwm == 0:
+        return math.inf
+    lwm = (sndhwm + 1) // 2
+    downstream = rcvhwm + kernel_bytes / wire
+    return float(sndhwm + lwm * math.floor(downstream / lwm))
+
+
+# --- command throttle and the join window -----------------------------------------------------
+def command_interval(tsc_hz: float) -> float:
+    return MAX_COMMAND_DELAY_TICKS / tsc_hz
+
+
+def throttle_period(interval: float, rate: float) -> float:
+    """How often a publisher sending every 1/rate processes commands: at its first send more
+    than ``interval`` after the last processing."""
+    if rate <= 0:
+        return interval
+    return (math.floor(interval * rate) + 1) / rate
+
+
+def join_cdf(w: ArrayLike, shift: float, jitter: float, period: ArrayLike) -> np.ndarray:
+    """CDF of shift + Uniform(0, period) + Exponential(mean jitter) at ``w``."""
+    x = np.asarray(w, dtype=float) - shift
+    p = np.asarray(period, dtype=float)
+    if jitter <= 0:
+        return np.clip(x / p, 0.0, 1.0)
+    lo = np.maximum(0.0, x - p)
+    hi = np.maximum(0.0, x)
+    area = (hi - lo) - jitter * (np.exp(-lo / jitter) - np.exp(-hi / jitter))
+    return np.clip(area / p, 0.0, 1.0)
+
+
+def ks_uniform(u: ArrayLike) -> tuple[float, float]:
+    """Kolmogorov-Smirnov distance of ``u`` from Uniform(0, 1) and its asymptotic p-value
+    (Stephens' small-sample correction; approximate when parameters were fitted)."""
+    s = np.sort(np.asarray(u, dtype=float))
+    n = len(s)
+    i = np.arange(1, n + 1)
+    d = float(max(np.max(i / n - s), np.max(s - (i - 1) / n)))
+    lam = (math.sqrt(n) + 0.12 + 0.11 / math.sqrt(n)) * d
+    p = 2 * sum((-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101))
+    return d, float(min(1.0, max(0.0, p)))
+
+
+@dataclass(frozen=True)
+class JoinFit:
+    shift_s: float
+    jitter_s: float
+    ks_d: float
+    ks_p: float
+    ks_d_phase_only: float  # jitter 0: a random command phase alone
+    ks_d_deterministic: float  # one value per rate, as the simulator gives today
+
+
+def fit_join_window(samples: Sequence[tuple[float, float]], interval: float) -> JoinFit:
+    """Window = shift + Uniform(0, P) + Exponential(jitter), P the publisher's throttle period at
+    each sample's rate. Moments: mean(W - P/2) = shift + jitter and
+    var(W - P/2) = mean(P²)/12 + jitter²."""
+    rates = np.array([r for r, _ in samples], dtype=float)
+    w = np.array([x for _, x in samples], dtype=float)
+    period = np.array([throttle_period(interval, r) for r in rates])
+    x = w - period / 2
+    var = float(np.var(x, ddof=1)) if len(x) > 1 else 0.0
+    jitter = math.sqrt(max(0.0, var - float(np.mean(period**2)) / 12))
+    shift = max(0.0, float(np.mean(x)) - jitter)
+    d, p = ks_uniform(join_cdf(w, shift, jitter, period))
+    d_phase, _ = ks_uniform(join_cdf(w, float(np.mean(x)), 0.0, period))
+    below = float(np.mean(x < np.mean(x)))
+    return JoinFit(shift, jitter, d, p, d_phase, max(below, 1 - below))
+
+
+def effective_trips(handshake_s: float, hop_s: float, connect0: int, bind0: int
+                    ) -> tuple[int, int]:
+    """(connect, bind) half trips whose time at ``hop_s`` each is ``handshake_s`` on the
+    binding side; the connecting side stays the protocol's bind0 - connect0 trips earlier."""
+    if hop_s <= 0:
+        return connect0, bind0
+    bind = max(1, round(handshake_s / hop_s))
+    return max(0, bind - (bind0 - connect0)), bind
+
+
+# --- the model from the measurements ---------------------------------------------------------
+def _param(params: dict[str, Any], name: str, value: Any, default: Any, method: str,
+           quality: dict[str, Any], data: Any = None) -> None:
+    params[name] = {"value": value, "default": default, "method": method, "quality": quality,
+                    "data": data if data is not None else {}}
+
+
+def _fit_interval(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
+    probes = np.array(m.probes)
+    hz = m.tsc.get("hz")
+    if hz:
+        value, how = command_interval(hz), f"3e6 TSC ticks / {hz / 1e6:.1f} MHz ({m.tsc['source']})"
+    else:
+        value = float(np.percentile(probes, 90)) / 0.9
+        how = f"inproc probe: 90th percentile / 0.9 ({m.tsc.get('source')})"
+    quality = {"probe_n": len(probes), "probe_share_within": float(np.mean(probes <= value * 1.05)),
+               "probe_p50_over_interval": float(np.median(probes) / value),
+               "probe_max_over_interval": float(probes.max() / value)}
+    _param(params, "command_interval_s", value, base.command_interval_s, how, quality,
+           {"tsc": m.tsc, "probe_s": [float(x) for x in probes]})
+    return value
+
+
+def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]) -> AppFit:
+    sends = [(r["size"], r["send"]["mean_s"]) for r in m.app]
+    recvs = [(r["size"], r["recv"]["mean_s"]) for r in m.app]
+    fit = fit_app_costs(sends, recvs)
+    alone = {kind: fit_line(*zip(*rows, strict=True)) for kind, rows in (("send", sends),
+                                                                         ("recv", recvs))}
+    quality = {"r2": fit.r2, "max_abs_rel_residual": max(map(abs, fit.rel_residuals)),
+               "separate_slopes": {f"{k}_byte_s": f.slope for k, f in alone.items()}
+               | {f"{k}_r2": f.r2 for k, f in alone.items()}}
+    how = "live app_costs runs: relative least squares, per-call time on size"
+    data = [{"transport": r["transport"], "size": r["size"], "send_s": r["send"]["mean_s"],
+             "recv_s": r["recv"]["mean_s"], "send_p50_s": r["send"]["p50_s"],
+             "recv_p50_s": r["recv"]["p50_s"]} for r in m.app]
+    _param(params, "app_send_s", fit.send_s, base.app_send_s, how + " (send intercept)",
+           quality, data)
+    _param(params, "app_recv_s", fit.recv_s, base.app_recv_s, how + " (recv intercept)", quality)
+    _param(params, "app_byte_s", fit.byte_s, base.app_byte_s, how + " (shared slope)", quality)
+    return fit
+
+
+def _fit_engine(m: Measurements, base: CostModel, params: dict[str, Any]) -> LineFit:
+    fit = fit_line([r["wire"] for r in m.engine], [r["per_msg_s"] for r in m.engine])
+    quality = {"r2": fit.r2, "max_abs_rel_residual": max(map(abs, fit.rel_residuals))}
+    how = ("bare PUSH→PULL drain with no Python in the data path: relative least squares, "
+           "time per message on wire bytes (transports pooled)")
+    data = [{k: r[k] for k in ("transport", "size", "wire", "per_msg_s", "bare_send_s")}
+            for r in m.engine]
+    _param(params, "engine_msg_s", fit.intercept, base.engine_msg_s, how + " (intercept)",
+           quality, data)
+    _param(params, "engine_byte_s", fit.slope, base.engine_byte_s, how + " (slope)", quality)
+    return fit
+
+
+def _fit_kernel(m: Measurements, base: CostModel, transport: str, params: dict[str, Any]
+                ) -> int:
+    rows = [r for r in m.capacity if r["transport"] == transport]
+    hwm = min(r["sndhwm"] for r in rows)
+    used = [r for r in rows if r["sndhwm"] == hwm]
+    value, residuals = fit_kernel_buffer(
+        [(r["accepted"] - r["sndhwm"] - r["rcvhwm"], r["wire"]) for r in used])
+    data = [{k: r[k] for k in ("size", "sndhwm", "rcvhwm", "accepted", "wire")} for r in rows]
+    _param(params, f"{transport}.kernel_buffer_bytes", value,
+           base.link(transport).kernel_buffer_bytes,
+           f"bare PUSH NOBLOCK into an idle PULL until EAGAIN, HWM {hwm}/{hwm}: geometric mean of "
+           "(accepted - sndhwm - rcvhwm) × wire bytes over sizes",
+           {"max_abs_rel_residual": max(map(abs, residuals)), "n": len(used)}, data)
+    return value
+
+
+def _fit_wakeups(m: Measurements, partial: CostModel, params: dict[str, Any]) -> WakeFit:
+    transports = sorted({r["transport"] for r in m.rtt})
+    rtt = {t: float(np.mean([r["mean_s"] for r in m.rtt if r["transport"] == t]))
+           for t in transports}
+    no_wait = {t: partial.link(t).model_copy(update={"latency_s": 0.0}) for t in ("tcp", "ipc")}
+    m0 = partial.model_copy(update={"io_wakeup_s": 0.0, "app_wakeup_s": 0.0, **no_wait})
+    fixed = {t: reqrep_rtt(m0, t, RTT_SIZE) / 2 for t in transports}
+    lat0 = {t: partial.link(t).latency_s for t in transports}
+    fit = solve_wakeups(rtt, fixed, lat0)
+    how = (f"REQ/REP round trip (hello_reqrep, service 0): rtt/2 = send + recv + engine + "
+           f"2·io + app + latency, app = {WAKE_RATIO}·io; {fit.pinned_by} pins the wake-ups")
+    quality = {"rel_residual_default_latency": fit.default_latency_residuals,
+               "rel_residual_fitted": fit.rtt_residuals}
+    data = {"rtt_mean_s": rtt, "fixed_one_way_s": fixed, "runs": m.rtt}
+    _param(params, "io_wakeup_s", fit.io_s, CostModel().io_wakeup_s, how, quality, data)
+    _param(params, "app_wakeup_s", fit.app_s, CostModel().app_wakeup_s, how, quality)
+    for t in transports:
+        _param(params, f"{t}.latency_s", fit.latency_s[t], lat0[t],
+               "REQ/REP round trip: this transport's remainder after the shared wake-ups",
+               {"rel_residual_fitted": fit.rtt_residuals[t]})
+    return fit
+
+
+def _join_distribution(samples: list[dict[str, Any]], interval: float) -> tuple[JoinFit, dict]:
+    if len(samples) < 2:
+        raise ZsimError(f"join window: {len(samples)} usable live runs, need at least 2 (a run "
+                        "counts when its subscriber received something)")
+    fit = fit_join_window([(s["rate"], s["window_s"]) for s in samples], interval)
+    w = np.array([s["window_s"] for s in samples])
+    by_rate = {}
+    for rate in sorted({s["rate"] for s in samples}):
+        mine = [s for s in samples if s["rate"] == rate]
+        by_rate[str(rate)] = {
+            "n": len(mine), "period_s": throttle_period(interval, rate),
+            "window_mean_s": float(np.mean([s["window_s"] for s in mine])),
+            "lost_mean": float(np.mean([s["lost"] for s in mine])),
+            "lost_over_rate_mean_s": float(np.mean([s["lost_over_rate_s"] for s in mine]))}
+    doc = {"family": "shift + Uniform(0, P) + Exponential(mean jitter); P = the publisher's "
+                     "command-processing period at the run's rate",
+           **asdict(fit), "n": len(samples), "mean_s": float(w.mean()),
+           "quantiles_s": {f"p{q}": float(np.percentile(w, q)) for q in (5, 25, 50, 75, 95)},
+           "by_rate": by_rate, "samples": samples}
+    return fit, doc
+
+
+REFINED = ("handshake_jitter_s" in LinkCosts.model_fields
+           and "command_phase" in CostModel.model_fields)
+"""Whether the model has the join-window refinement (a random command phase, an exponential
+handshake jitter); then the fit sets them, and the trips cover only the window's shift."""
+
+
+def _fit_handshake(m: Measurements, t: str, hop: float, interval: float,
+                   params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The link fields fitted from the join window, and the window's distribution."""
+    link = CostModel().link(t)
+    fit, doc = _join_distribution([s for s in m.join if s["transport"] == t], interval)
+    protocol = (link.connect_half_trips, link.bind_half_trips)
+    shift_trips = effective_trips(fit.shift_s, hop, *protocol)
+    doc["refinement"] = {"connect_half_trips": shift_trips[0], "bind_half_trips": shift_trips[1],
+                         "handshake_jitter_s": fit.jitter_s}
+    quality = {"ks_d": fit.ks_d, "ks_p": fit.ks_p, "n": doc["n"]}
+    hop_text = f"hop {hop * 1e6:.1f} µs = latency + io_wakeup; protocol {protocol[0]}/{protocol[1]}"
+    if REFINED:
+        connect, bind = shift_trips
+        how = f"join window: fitted shift / hop ({hop_text})"
+        _param(params, f"{t}.handshake_jitter_s", fit.jitter_s, 0.0,
+               "join window: fitted exponential jitter (moments)", quality)
+        fields: dict[str, Any] = {"handshake_jitter_s": fit.jitter_s}
+    else:
+        connect, bind = effective_trips(fit.shift_s + fit.jitter_s, hop, *protocol)
+        how = f"join window: (shift + mean jitter) / hop ({hop_text})"
+        fields = {}
+    _param(params, f"{t}.connect_half_trips", connect, protocol[0], how, quality)
+    _param(params, f"{t}.bind_half_trips", bind, protocol[1], how, quality)
+    return {**fields, "connect_half_trips": connect, "bind_half_trips": bind}, doc
+
+
+def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel, dict]:
+    """The fitted model and the profile's ``fit`` section."""
+    base = base or CostModel()
+    params: dict[str, Any] = {}
+    interval = _fit_interval(m, base, params)
+    app, eng = _fit_app(m, base, params), _fit_engine(m, base, params)
+    partial = base.model_copy(update={
+        "app_send_s": app.send_s, "app_recv_s": app.recv_s, "app_byte_s": app.byte_s,
+        "engine_msg_s": eng.intercept, "engine_byte_s": eng.slope,
+        "command_interval_s": interval})
+    wake = _fit_wakeups(m, partial, params)
+    links: dict[str, dict[str, Any]] = {}
+    joins: dict[str, Any] = {}
+    for t in m.plan.transports:
+        link = base.link(t)
+        bandwidth = link.bandwidth_Bps if eng.slope <= 0 else max(link.bandwidth_Bps,
+                                                                 1 / eng.slope)
+        _param(params, f"{t}.bandwidth_Bps", bandwidth, link.bandwidth_Bps,
+               "not separable from engine_byte_s on loopback: default, raised to "
+               "1/engine_byte_s if lower", {})
+        kernel = _fit_kernel(m, base, t, params)
+        latency = wake.latency_s.get(t, link.latency_s)
+        handshake, joins[t] = _fit_handshake(m, t, latency + wake.io_s, interval, params)
+        links[t] = {**link.model_dump(), "latency_s": latency, "bandwidth_Bps": bandwidth,
+                    "kernel_buffer_bytes": kernel, **handshake}
+    for name in ("inbound_poll_rate", "batch_bytes"):
+        _param(params, name, getattr(base, name), getattr(base, name),
+               "libzmq 4.3.5 compile-time constant (config.hpp, in/out_batch_size): kept", {})
+    extra = {"command_phase": "random"} if REFINED else {}
+    model = CostModel.model_validate({**partial.model_dump(), "io_wakeup_s": wake.io_s,
+                                      "app_wakeup_s": wake.app_s, **links, **extra})
+    fit_doc = {"tool": "zsim calibrate", "quick": m.plan.quick, "plan": asdict(m.plan),
+               "parameters": params,
+               "distributions": {"join_window": joins, "rtt": _rtt_distribution(m)},
+               "failures": m.failures}
+    if not REFINED:
+        fit_doc["proposed_refinement"] = {
+            "command_phase": "random",
+            "links": {t: d["refinement"] for t, d in joins.items()}}
+    return model, fit_doc
+
+
+def _rtt_distribution(m: Measurements) -> dict[str, Any]:
+    out = {}
+    for t in sorted({r["transport"] for r in m.rtt}):
+        runs = [r for r in m.rtt if r["transport"] == t]
+        out[t] = {k: float(np.mean([r[k] for r in runs]))
+                  for k in ("mean_s", "p10_s", "p50_s", "p90_s", "p99_s")}
+    return out
+
+
+# --- validation against the simulator ---------------------------------------------------------
+def _with_model(path: Path, overrides: dict[str, Any], model: CostModel) -> Any:
+    from zsim.scenario import load_scenario
+
+    return load_scenario(path, overrides).model_copy(update={"model": model})
+
+
+def validate(model: CostModel, m: Measurements) -> dict[str, Any]:
+    """The fitted model's closed forms and simulations next to what was measured live."""
+    return {"rtt": _validate_rtt(model, m), "join_window": _validate_join(model, m),
+            "capacity": _validate_capacity(model, m)}
+
+
+def _validate_rtt(model: CostModel, m: Measurements) -> dict[str, Any]:
+    from zsim.catalog import SHIPPED
+    from zsim.sim import simulate
+
+    out = {}
+    for t, dist in _rtt_distribution(m).items():
+        sc = _with_model(SHIPPED / "hello_reqrep.toml",
+                         {"transport": t, "service": 0.0, "requests": 200}, model)
+        sim_s = simulate(sc).metric("client", "rtt_mean_s")
+        out[t] = {"live_s": dist["mean_s"], "closed_form_s": reqrep_rtt(model, t),
+                  "sim_s": sim_s, "sim_rel_error": sim_s / dist["mean_s"] - 1}
+    return out
+
+
+def _validate_join(model: CostModel, m: Measurements) -> dict[str, Any]:
+    """Per transport and rate: the live mean window and loss, the closed form, and the one
+    value the (deterministic) simulator gives."""
+    from zsim.catalog import SHIPPED
+    from zsim.sim import simulate
+
+    out = {}
+    for t, rate in sorted({(s["transport"], s["rate"]) for s in m.join}):
+        live = [x for x in m.join if x["transport"] == t and x["rate"] == rate]
+        result = simulate(_with_model(SHIPPED / "slow_joiner.toml", join_overrides(t, rate),
+                                      model))
+        out[f"{t}@{rate:g}"] = {
+            "live_mean_s": float(np.mean([x["window_s"] for x in live])),
+            "closed_form_s": join_window(model, t, rate), "sim_s": join_window_of(result),
+            "live_lost_mean": float(np.mean([x["lost"] for x in live])),
+            "sim_lost": result.metric("subscriber", "lost")}
+    return out
+
+
+def _validate_capacity(model: CostModel, m: Measurements) -> list[dict[str, Any]]:
+    """Accepted sends at the HWMs not used for the fit, against the lwm-aware prediction."""
+    hwm0 = min(m.plan.cap_hwms)
+    out = []
+    for r in m.capacity:
+        if r["sndhwm"] != hwm0:
+            pred = lwm_accepted(model.link(r["transport"]).kernel_buffer_bytes, r["sndhwm"],
+                                r["rcvhwm"], r["wire"])
+            out.append({**r, "predicted": pred, "rel_error": pred / r["accepted"] - 1})
+    return out
+
+
+# --- the whole calibration --------------------------------------------------------------------
+def calibrate(plan: Plan, out: Path, name: str,
+              step: Callable[[str], None] = lambda _s: None) -> tuple[Path, CostModel, dict]:
+    """Measure, fit, validate against the simulator, and write the profile atomically."""
+    load_before = _load_average()
+    meas = run_benchmarks(plan, step)
+    model, fit = fit_model(meas)
+    fit["validation"] = validate(model, meas)
+    fit["wall_s"] = meas.wall_s
+    fit["load_average"] = {"before": load_before, "after": _load_average()}
+    host = {**host_info(), "cpu_model": cpu_model(), "tsc_hz": meas.tsc.get("hz")}
+    versions = {**package_versions(), "libzmq": zmq.zmq_version()}
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    desc = (f"Fitted by `zsim calibrate{' --quick' if plan.quick else ''}` on "
+            f"{host['hostname']} ({host['cpus']} CPUs, {host['cpu_model']}); see fit.")
+    fit = plain(fit)
+    path = save_profile(out, name, model, {"description": desc, "created": created,
+                                            "host": host, "versions": versions, "fit": fit})
+    return path, model, fit
+
+
+def _load_average() -> float | None:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+def plain(obj: Any) -> Any:
+    """``obj`` as JSON-ready Python: numpy scalars unwrapped, tuples as lists, non-finite
+    floats as None (JSON has no Infinity)."""
+    if isinstance(obj, dict):
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj

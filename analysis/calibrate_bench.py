@@ -1,0 +1,419 @@
+"""The measurements behind ``zsim calibrate``: live runs where the live backend's own driver is
+part of the quantity, bare pyzmq where the quantity belongs to libzmq or the kernel.
+
+Live (``run_live`` on small scenarios, one OS process per node, as every live run):
+- ``app_costs``: per-call cost of the built-in publisher's send and subscriber's recv, by size
+  (scenarios/calibration/app_costs.toml);
+- ``rtt``: the client's ``rtt_mean_s`` of hello_reqrep with no service time, and the spread of
+  its round trips from the event log;
+- ``join``: slow_joiner's window, connect() to the send of the first delivered message.
+Bare pyzmq (in this process, two contexts so that each side has its own I/O thread; loopback,
+linger 0, every wait bounded, temporary ipc directories removed):
+- ``capacity``: PUSH with NOBLOCK into an idle PULL until EAGAIN persists;
+- ``engine``: I/O-thread throughput, timed with no Python in the data path;
+- ``command_probe``: the send-side command throttle seen on inproc;
+- ``tsc_hz``: the time-stamp counter's rate, which sets libzmq's max_command_delay.
+Nothing here fits anything: ``zsim.analysis.calibrate`` does that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import mmap
+import platform
+import random
+import shutil
+import socket
+import struct
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zmq
+from zmq.utils.monitor import recv_monitor_message
+
+from zsim.behaviours.api import frame_overhead
+from zsim.catalog import SHIPPED
+from zsim.errors import ZsimError
+
+CALIBRATION = SHIPPED / "calibration"
+SETTLE_S = 0.2  # capacity: EAGAIN that lasts this long means the path is full
+BARE_WAIT_MS = 10_000  # any bare wait that takes longer than this is a failure
+
+
+def wire_size(size: int) -> int:
+    """Bytes of one single-frame message on a ZMTP connection."""
+    return size + frame_overhead(size)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one calibration measures; ``quick`` trades precision for ~20 s of wall time."""
+
+    quick: bool = False
+    transports: tuple[str, ...] = ("tcp", "ipc")
+    app_sizes: tuple[int, ...] = (10, 100, 1000, 10000)
+    app_transports: tuple[str, ...] = ("tcp", "ipc")
+    app_count: int = 20_000
+    app_bytes: int = 20_000_000  # count × size is capped at this
+    rtt_requests: int = 2000
+    rtt_runs: int = 2
+    join_rates: tuple[float, ...] = (10_000.0, 2000.0, 500.0)
+    join_runs: int = 24  # per transport, cycling through the rates
+    cap_sizes: tuple[int, ...] = (10, 100, 1000, 10000)
+    cap_hwms: tuple[int, ...] = (10, 1000)  # the smallest is fitted, the others validate
+    engine_sizes: tuple[int, ...] = (10, 100, 1000, 10000, 100000)
+    engine_count: int = 200_000
+    engine_bytes: int = 40_000_000
+    engine_reps: int = 3  # the median counts: page faults and descheduling only slow a run
+    probes: int = 40
+    timeout: float = 60.0
+
+    @classmethod
+    def make(cls, quick: bool, timeout: float = 60.0) -> Plan:
+        if not quick:
+            return cls(timeout=timeout)
+        return cls(quick=True, app_sizes=(10, 10000), app_transports=("tcp",), app_count=5000,
+                   app_bytes=10_000_000, rtt_requests=500, rtt_runs=1, join_rates=(10_000.0,),
+                   join_runs=3, cap_sizes=(100, 10000), cap_hwms=(10, 1000),
+                   engine_sizes=(10, 1000, 100000), engine_count=50_000,
+                   engine_bytes=10_000_000, engine_reps=1, probes=15, timeout=timeout)
+
+    def steps(self) -> int:
+        n_app = len(self.app_sizes) * len(self.app_transports)
+        per_transport = self.rtt_runs + self.join_runs + len(self.cap_sizes) * len(
+            self.cap_hwms) + len(self.engine_sizes)
+        return n_app + len(self.transports) * per_transport + 2
+
+
+@dataclass
+class Measurements:
+    """Raw results, as plain data (they go into the profile's fit section)."""
+
+    plan: Plan
+    app: list[dict[str, Any]] = field(default_factory=list)
+    rtt: list[dict[str, Any]] = field(default_factory=list)
+    join: list[dict[str, Any]] = field(default_factory=list)
+    capacity: list[dict[str, Any]] = field(default_factory=list)
+    engine: list[dict[str, Any]] = field(default_factory=list)
+    probes: list[float] = field(default_factory=list)
+    tsc: dict[str, Any] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+# --- live runs ----------------------------------------------------------------------------------
+def _live(path: Path, overrides: dict[str, Any], seed: int, timeout: float) -> Any:
+    from zsim.live import run_live
+    from zsim.scenario import load_scenario
+
+    result = run_live(load_scenario(path, overrides), seed=seed, record="messages",
+                      timeout=timeout)
+    if not result.meta.get("complete"):
+        why = result.meta.get("problems") or result.meta.get("stop_reason")
+        raise ZsimError(f"calibration run {path.stem} {overrides}: incomplete: {why}")
+    return result
+
+
+def _times(events: Any, node: str, event: str) -> np.ndarray:
+    rows = events[(events.node == node) & (events.event == event)]
+    return rows.t.to_numpy(dtype=float)
+
+
+def _per_call(t: np.ndarray) -> dict[str, float]:
+    """Mean seconds per call over a run of back-to-back calls, and the spread of the gaps."""
+    gaps = np.diff(t)
+    return {"mean_s": float((t[-1] - t[0]) / (len(t) - 1)), "p50_s": float(np.median(gaps)),
+            "p90_s": float(np.percentile(gaps, 90))}
+
+
+def app_costs(transport: str, size: int, count: int, seed: int, timeout: float) -> dict[str, Any]:
+    result = _live(CALIBRATION / "app_costs.toml",
+                   {"transport": transport, "size": size, "count": count}, seed, timeout)
+    sends = _times(result.events, "pusher", "send")
+    recvs = _times(result.events, "puller", "recv")
+    if len(sends) < 2 or len(recvs) < count:
+        raise ZsimError(f"app_costs {transport} {size} B: {len(recvs)} of {count} received")
+    return {"transport": transport, "size": size, "count": count,
+            "send": _per_call(sends), "recv": _per_call(recvs)}
+
+
+def rtt(transport: str, requests: int, seed: int, timeout: float) -> dict[str, Any]:
+    result = _live(SHIPPED / "hello_reqrep.toml",
+                   {"transport": transport, "service": 0.0, "requests": requests}, seed, timeout)
+    ev = result.events
+    sends, recvs = _times(ev, "client", "send"), _times(ev, "client", "recv")
+    trips = recvs - sends[: len(recvs)]
+    return {"transport": transport, "requests": requests,
+            "mean_s": result.metric("client", "rtt_mean_s"),
+            "p10_s": float(np.percentile(trips, 10)), "p50_s": float(np.median(trips)),
+            "p90_s": float(np.percentile(trips, 90)), "p99_s": float(np.percentile(trips, 99))}
+
+
+def join(transport: str, rate: float, seed: int, timeout: float) -> dict[str, Any] | None:
+    """One live slow_joiner run (None if the subscriber received nothing)."""
+    result = _live(SHIPPED / "slow_joiner.toml", join_overrides(transport, rate), seed, timeout)
+    window = join_window_of(result)
+    if window is None:
+        return None
+    lost = result.metric("subscriber", "lost")
+    return {"transport": transport, "rate": rate, "seed": seed, "window_s": window,
+            "lost": lost, "lost_over_rate_s": lost / rate}
+
+
+def join_overrides(transport: str, rate: float) -> dict[str, Any]:
+    return {"transport": transport, "rate": rate, "duration": 0.1}
+
+
+def join_window_of(result: Any) -> float | None:
+    """slow_joiner's window, either backend: from the SUB's connect() to the publisher's send of
+    the first message the SUB received."""
+    ev = result.events
+    sub = ev[ev.node == "subscriber"]
+    recvs = sub[sub.event == "recv"]
+    if recvs.empty:
+        return None
+    first = recvs.iloc[0]
+    sends = ev[(ev.node == "publisher") & (ev.event == "send") & (ev.seq == first.seq)]
+    return float(sends.t.iloc[0]) - float(sub[sub.event == "connect"].t.min())
+
+
+# --- bare pyzmq ---------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _two_sides() -> Iterator[tuple[zmq.Context, zmq.Context, Path]]:
+    """A sending and a receiving context (one I/O thread each) and a directory for ipc paths;
+    everything closed, terminated and removed on the way out."""
+    tmp = Path(tempfile.mkdtemp(prefix="zsim-calibrate-"))
+    a, b = zmq.Context(io_threads=1), zmq.Context(io_threads=1)
+    try:
+        yield a, b, tmp
+    finally:
+        a.destroy(linger=0)
+        b.destroy(linger=0)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _socket(ctx: zmq.Context, kind: int, **options: int) -> zmq.Socket:
+    sock = ctx.socket(kind)
+    sock.setsockopt(zmq.LINGER, 0)
+    for name, value in options.items():
+        sock.setsockopt(getattr(zmq, name.upper()), value)
+    return sock
+
+
+def _endpoint(transport: str, tmp: Path) -> str:
+    if transport == "ipc":
+        return f"ipc://{tmp}/cal"
+    with socket.socket() as s:  # a free loopback port that nothing listens on yet
+        s.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{s.getsockname()[1]}"
+
+
+def capacity(transport: str, size: int, sndhwm: int, rcvhwm: int) -> dict[str, Any]:
+    """Messages a PUSH accepts (NOBLOCK) into an idle PULL before EAGAIN lasts SETTLE_S."""
+    with _two_sides() as (cs, cr, tmp):
+        pull = _socket(cr, zmq.PULL, rcvhwm=rcvhwm)
+        pull.bind(_endpoint(transport, tmp))
+        push = _socket(cs, zmq.PUSH, sndhwm=sndhwm)
+        push.connect(pull.getsockopt_string(zmq.LAST_ENDPOINT))
+        buf, accepted = b"x" * size, 0
+        deadline = time.monotonic() + BARE_WAIT_MS / 1000
+        while time.monotonic() < deadline:
+            try:
+                push.send(buf, zmq.NOBLOCK)
+                accepted += 1
+            except zmq.Again:
+                if not push.poll(int(SETTLE_S * 1000), zmq.POLLOUT):
+                    break
+        else:
+            raise ZsimError(f"capacity {transport} {size} B: still accepting after "
+                            f"{BARE_WAIT_MS / 1000:.0f} s")
+    return {"transport": transport, "size": size, "sndhwm": sndhwm, "rcvhwm": rcvhwm,
+            "accepted": accepted, "wire": wire_size(size)}
+
+
+def engine(transport: str, size: int, count: int) -> dict[str, Any]:
+    """I/O-thread throughput with no Python in the data path: ``count`` messages wait in a PUSH
+    pipe (SNDHWM = count) connected to an endpoint nobody listens on; then a PULL (unlimited
+    RCVHWM, never read) binds. From the PUSH's handshake to its POLLOUT (the engine has read
+    lwm = (count + 1) // 2 messages: activate_write), the engines and the kernel move lwm
+    messages. Also returns the bare send-call time of the fill."""
+    with _two_sides() as (cs, cr, tmp):
+        ep = _endpoint(transport, tmp)
+        push = _socket(cs, zmq.PUSH, sndhwm=count, reconnect_ivl=2)
+        mon = push.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
+        try:
+            push.connect(ep)
+            buf = b"x" * size
+            t0 = time.perf_counter()
+            for _ in range(count):
+                push.send(buf, zmq.NOBLOCK)
+            send_s = (time.perf_counter() - t0) / count
+            pull = _socket(cr, zmq.PULL, rcvhwm=0)  # held: a dropped socket would close
+            pull.bind(ep)
+            if not mon.poll(BARE_WAIT_MS):
+                raise ZsimError(f"engine {transport}: no handshake within {BARE_WAIT_MS} ms")
+            t_ready = time.perf_counter()
+            recv_monitor_message(mon)
+            if not push.poll(BARE_WAIT_MS, zmq.POLLOUT):
+                raise ZsimError(f"engine {transport} {size} B: the pipe did not drain")
+            drained = time.perf_counter() - t_ready
+        finally:
+            push.disable_monitor()
+            mon.close(linger=0)
+    lwm = (count + 1) // 2
+    return {"transport": transport, "size": size, "count": count, "wire": wire_size(size),
+            "per_msg_s": drained / lwm, "bare_send_s": send_s}
+
+
+def command_probe(n: int, seed: int = 0) -> list[float]:
+    """Delays from an inproc SUB's connect() (the PUB's ``bind`` command is posted) to the send
+    of the first message it gets, with the PUB sending in a tight loop in the same thread: the
+    PUB applies the command at its first throttled process_commands, uniform over one
+    max_command_delay."""
+    rng = random.Random(seed)
+    out: list[float] = []
+    ctx = zmq.Context()
+    try:
+        for k in range(n):
+            out.append(_probe_once(ctx, f"inproc://zsim-calibrate-probe-{k}", rng))
+    finally:
+        ctx.destroy(linger=0)
+    return out
+
+
+def _probe_once(ctx: zmq.Context, ep: str, rng: random.Random) -> float:
+    pub = _socket(ctx, zmq.PUB, sndhwm=0)
+    sub = _socket(ctx, zmq.SUB, rcvhwm=0)
+    try:
+        pub.bind(ep)
+        sub.setsockopt(zmq.SUBSCRIBE, b"")
+        pack, clock, send = struct.Struct("<q").pack, time.perf_counter, pub.send
+        sent: list[float] = []
+        t_join = clock() + rng.uniform(0.002, 0.004)
+        t_connect = 0.0
+        while True:
+            t = clock()
+            if not t_connect and t >= t_join:
+                t_connect = clock()
+                sub.connect(ep)
+                continue
+            if t_connect and t > t_connect + 0.006:
+                break
+            sent.append(t)
+            send(pack(len(sent) - 1))
+        if not sub.poll(BARE_WAIT_MS):
+            raise ZsimError("command probe: the inproc SUB received nothing")
+        first = struct.unpack("<q", sub.recv())[0]
+        return sent[first] - t_connect
+    finally:
+        sub.close(linger=0)
+        pub.close(linger=0)
+
+
+_RDTSC = bytes([0x0F, 0x31, 0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, 0xC3])
+"""x86-64: rdtsc; shl rdx, 32; or rax, rdx; ret — what libzmq's clock_t::rdtsc reads."""
+
+
+def tsc_hz(span_s: float = 0.05) -> dict[str, Any]:
+    """The TSC rate, timed against the monotonic clock (x86-64), else /proc/cpuinfo's MHz."""
+    if platform.machine() in ("x86_64", "AMD64"):
+        try:
+            return {"hz": _time_tsc(span_s), "source": "rdtsc timed against perf_counter"}
+        except (OSError, ValueError, TypeError) as exc:
+            fallback = f"rdtsc unavailable ({exc}); "
+    else:
+        fallback = f"{platform.machine()}: no x86 TSC; "
+    mhz = _cpuinfo_mhz()
+    if mhz is None:
+        return {"hz": None, "source": fallback + "no cpu MHz in /proc/cpuinfo"}
+    return {"hz": mhz * 1e6, "source": fallback + "/proc/cpuinfo cpu MHz"}
+
+
+def _time_tsc(span_s: float) -> float:
+    buf = mmap.mmap(-1, mmap.PAGESIZE,
+                    prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    buf.write(_RDTSC)
+    anchor = ctypes.c_char.from_buffer(buf)
+    try:
+        read = ctypes.CFUNCTYPE(ctypes.c_uint64)(ctypes.addressof(anchor))
+        rates = []
+        for _ in range(3):
+            t0, c0 = time.perf_counter(), read()
+            time.sleep(span_s)
+            c1, t1 = read(), time.perf_counter()
+            rates.append((c1 - c0) / (t1 - t0))
+    finally:
+        del anchor  # the mmap cannot close while ctypes holds a view of it
+        buf.close()
+    return float(np.median(rates))
+
+
+def _cpuinfo_mhz() -> float | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("cpu mhz"):
+                return float(line.split(":", 1)[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+# --- the whole plan -----------------------------------------------------------------------------
+def run_benchmarks(plan: Plan, step: Callable[[str], None] = lambda _s: None) -> Measurements:
+    """Every measurement of ``plan``, in a fixed order; ``step`` is called after each."""
+    m = Measurements(plan)
+    t0 = time.perf_counter()
+    m.tsc = tsc_hz()
+    m.probes = command_probe(plan.probes)
+    step("command throttle")
+    for transport in plan.app_transports:
+        for size in plan.app_sizes:
+            count = max(500, min(plan.app_count, plan.app_bytes // max(size, 1)))
+            m.app.append(app_costs(transport, size, count, len(m.app), plan.timeout))
+            step(f"app costs {transport} {size} B")
+    for transport in plan.transports:
+        _per_transport(plan, m, transport, step)
+    step("done")
+    m.wall_s = time.perf_counter() - t0
+    return m
+
+
+def _per_transport(plan: Plan, m: Measurements, transport: str,
+                   step: Callable[[str], None]) -> None:
+    for k in range(plan.rtt_runs):
+        m.rtt.append(rtt(transport, plan.rtt_requests, k, plan.timeout))
+        step(f"rtt {transport}")
+    for k in range(plan.join_runs):
+        rate = plan.join_rates[k % len(plan.join_rates)]
+        sample = join(transport, rate, k, plan.timeout)
+        if sample is None:
+            m.failures.append(f"join {transport} rate {rate} seed {k}: nothing received")
+        else:
+            m.join.append(sample)
+        step(f"join window {transport}")
+    for hwm in plan.cap_hwms:
+        for size in plan.cap_sizes:
+            m.capacity.append(capacity(transport, size, hwm, hwm))
+            step(f"capacity {transport} {size} B hwm {hwm}")
+    for size in plan.engine_sizes:
+        count = max(200, min(plan.engine_count, plan.engine_bytes // size))
+        reps = [engine(transport, size, count) for _ in range(plan.engine_reps)]
+        best = sorted(reps, key=lambda r: r["per_msg_s"])[len(reps) // 2]
+        m.engine.append({**best, "reps_s": [r["per_msg_s"] for r in reps]})
+        step(f"engine {transport} {size} B")
