@@ -128,7 +128,8 @@ def compare(
     """Run the closed form, ``reps`` sim runs and ``reps`` live runs (same seeds)."""
     seeds = rep_seeds(seed, reps)
     predictions = predict(sc)
-    sim_runs, live_runs = [], []
+    sim_runs: list[RunResult] = []
+    live_runs: list[RunResult] = []
     for backend, runner, out in (("sim", sim, sim_runs), ("live", live, live_runs)):
         if runner is None:
             continue

@@ -21,7 +21,7 @@ import threading
 import time
 import traceback
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -229,7 +229,8 @@ class LiveNode:
             self.maybe_flush()
         return True
 
-    def zwait(self, items: list[tuple[zmq.Socket, int]], deadline: float | None) -> list[Any]:
+    def zwait(self, items: Sequence[tuple[zmq.Socket, Any]], deadline: float | None
+              ) -> list[Any]:
         """zmq_poll on ``items`` plus the control connection; the sockets ready, [] at the
         deadline (time.monotonic())."""
         self.flush_pending()

@@ -300,7 +300,7 @@ class LiveRun:
             time.sleep(max(0.0, timeout))
             return
         for r in wait(list(conns), timeout=max(0.0, timeout)):
-            self._drain(conns[r])
+            self._drain(conns[r])  # type: ignore[index]
 
     # --- the run ------------------------------------------------------------------------------
     def _crash(self, name: str) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def write_dir(out: str | Path, fill: Callable[[Path], None]) -> Path:
+def write_dir(out: str | Path, fill: Callable[[Path], object]) -> Path:
     """Build a directory with ``fill(tmp)`` beside ``out``, then rename it into place,
     replacing any previous ``out``."""
     out = Path(out)
@@ -31,7 +31,7 @@ def write_dir(out: str | Path, fill: Callable[[Path], None]) -> Path:
     return out
 
 
-def write_file(path: str | Path, fill: Callable[[Path], None]) -> Path:
+def write_file(path: str | Path, fill: Callable[[Path], object]) -> Path:
     """Write a file with ``fill(tmp)`` beside ``path``, then rename it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

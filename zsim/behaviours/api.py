@@ -13,7 +13,7 @@ ROUTER) are raised inside the behaviour as ``zmq.ZMQError`` by either backend.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,4 +202,7 @@ class Node:
         self.metrics[metric] = float(value)
 
 
-Behaviour = Callable[[Node, Any], Iterator[Op]]
+BehaviourRun = Generator[Op, Any, None]
+"""What a behaviour function returns: a generator yielding ops and receiving their results."""
+
+Behaviour = Callable[[Node, Any], BehaviourRun]

@@ -7,12 +7,11 @@ set appear in the run's metrics table next to the backend's own counters.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 from pydantic import Field
 
-from zsim.behaviours.api import Message, Node, Op
+from zsim.behaviours.api import BehaviourRun, Message, Node
 from zsim.behaviours.registry import Params, SocketName, behaviour
 from zsim.scenario.distributions import Constant, Distribution
 
@@ -34,7 +33,7 @@ class PublisherParams(Params):
 
 
 @behaviour("publisher", PublisherParams)
-def publisher(node: Node, p: PublisherParams) -> Iterator[Op]:
+def publisher(node: Node, p: PublisherParams) -> BehaviourRun:
     """Publish `count` messages at `rate` msg/s, each topic from `topic` and a key draw."""
     sock = node.socket(p.socket)
     yield node.mark("started")
@@ -69,7 +68,7 @@ class SubscriberParams(Params):
 
 
 @behaviour("subscriber", SubscriberParams)
-def subscriber(node: Node, p: SubscriberParams) -> Iterator[Op]:
+def subscriber(node: Node, p: SubscriberParams) -> BehaviourRun:
     """Receive (filtered by the socket's subscriptions), spending `service` s per message."""
     sock = node.socket(p.socket)
     yield node.mark("ready")
@@ -106,7 +105,7 @@ class VentilatorParams(Params):
 
 
 @behaviour("ventilator", VentilatorParams)
-def ventilator(node: Node, p: VentilatorParams) -> Iterator[Op]:
+def ventilator(node: Node, p: VentilatorParams) -> BehaviourRun:
     """Signal the sink, then push `tasks` tasks whose workloads are drawn from `workload`."""
     if p.sink:
         yield node.socket(p.sink).send({"batch": p.tasks}, size=1)
@@ -127,7 +126,7 @@ class WorkerParams(Params):
 
 
 @behaviour("worker", WorkerParams)
-def worker(node: Node, p: WorkerParams) -> Iterator[Op]:
+def worker(node: Node, p: WorkerParams) -> BehaviourRun:
     """Take tasks, work for each task's workload, send a result; forever."""
     tasks, results = node.socket(p.tasks), node.socket(p.results)
     yield tasks.wait_connected()
@@ -152,7 +151,7 @@ class SinkParams(Params):
 
 
 @behaviour("sink", SinkParams)
-def sink(node: Node, p: SinkParams) -> Iterator[Op]:
+def sink(node: Node, p: SinkParams) -> BehaviourRun:
     """Wait for the start-of-batch signal, collect `results` results, report makespan_s."""
     sock = node.socket(p.socket)
     yield node.mark("ready")
@@ -174,7 +173,7 @@ class ClientParams(Params):
 
 
 @behaviour("client", ClientParams)
-def client(node: Node, p: ClientParams) -> Iterator[Op]:
+def client(node: Node, p: ClientParams) -> BehaviourRun:
     """Send `requests` requests, waiting for each reply; report replies and round trips."""
     sock = node.socket(p.socket)
     yield sock.wait_connected()
@@ -206,7 +205,7 @@ class ServerParams(Params):
 
 
 @behaviour("server", ServerParams)
-def server(node: Node, p: ServerParams) -> Iterator[Op]:
+def server(node: Node, p: ServerParams) -> BehaviourRun:
     """Answer requests forever, working `service` seconds on each."""
     sock = node.socket(p.socket)
     yield node.mark("ready")
@@ -228,7 +227,7 @@ class ProxyParams(Params):
 
 
 @behaviour("proxy", ProxyParams)
-def proxy(node: Node, p: ProxyParams) -> Iterator[Op]:
+def proxy(node: Node, p: ProxyParams) -> BehaviourRun:
     """zmq_proxy: forward whole messages both ways (XSUB/XPUB, ROUTER/DEALER), forever."""
     pair = {p.frontend: node.socket(p.backend), p.backend: node.socket(p.frontend)}
     sockets = {p.frontend: node.socket(p.frontend), p.backend: node.socket(p.backend)}

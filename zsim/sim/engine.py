@@ -65,7 +65,10 @@ class Sleeper:
         self.scheduled = True
         self.event = None
         if self.delay > 0:
-            self.env.timeout(self.delay).callbacks.append(lambda _e: event.succeed())
+            def fire(_e: simpy.Event) -> None:
+                event.succeed()
+
+            self.env.timeout(self.delay).callbacks.append(fire)
         else:
             event.succeed()
 

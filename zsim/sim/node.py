@@ -58,9 +58,11 @@ class AppThread:
             return
         self.event = None
         if self.wakeup > 0:
-            self.env.timeout(self.wakeup).callbacks.append(
-                lambda _e: event.triggered or event.succeed(True)
-            )
+            def wake(_e: simpy.Event) -> None:
+                if not event.triggered:
+                    event.succeed(True)
+
+            self.env.timeout(self.wakeup).callbacks.append(wake)
         else:
             event.succeed(True)
 
@@ -184,10 +186,9 @@ class SimNode:
                 except StopIteration:
                     break
                 error = None
-                kind = type(op)
                 try:
                     # Send and Recv are the hot path: handled inline, a generator only to block.
-                    if kind is Send:
+                    if type(op) is Send:
                         sock = self._socket(op.socket)
                         msg = op.message
                         cost = self._t_send_cost + self._byte_cost * msg.size
@@ -198,7 +199,7 @@ class SimNode:
                             result = yield from self._send_blocking(sock, msg, op.timeout)
                         if result:
                             self._sent(sock, msg)
-                    elif kind is Recv:
+                    elif type(op) is Recv:
                         sock = self._socket(op.socket)
                         result = self._recv_now(sock)
                         if result is None:
