@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
 from zsim.errors import ZsimError
+
+
+def _pool_context() -> Any:
+    """fork when this process has no other thread (workers start at once, with zsim already
+    imported); else forkserver, whose server imports zsim once (forking a threaded process is
+    unsafe, and spawn would import pandas and zsim again in every worker)."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["zsim.analysis.sweep", "zsim.sim"])
+    return ctx
 
 
 @contextmanager
@@ -20,10 +33,7 @@ def make_executor(jobs: int | None, scheduler: str | None) -> Iterator[Executor 
         if workers == 1:
             yield None
             return
-        # forkserver: workers fork from a clean server that has imported zsim once (spawn would
-        # import pandas and zsim again in every worker; fork would copy this process's threads).
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["zsim.analysis.sweep", "zsim.sim"])
+        ctx = _pool_context()
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             yield pool
         return

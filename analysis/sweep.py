@@ -17,7 +17,7 @@ import hashlib
 import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, Future, as_completed
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,6 +108,11 @@ def run_task(task: SweepTask) -> pd.DataFrame:
     return df
 
 
+def run_task_to_file(task: SweepTask, out: Path) -> None:
+    """Run one task and write its file (for workers that share the results directory)."""
+    write_atomic(run_task(task), task_file(out, task))
+
+
 def task_file(out: Path, task: SweepTask) -> Path:
     return out / "tasks" / f"{task.key}.parquet"
 
@@ -134,6 +139,18 @@ def run_sweep(
     if executor is None:
         for t in sim:
             _finish(t, run_task(t), out, on_done)
+    elif isinstance(executor, ProcessPoolExecutor):
+        # Local workers share this file system: each writes its own task file.
+        done: dict[Future[None], SweepTask] = {
+            executor.submit(run_task_to_file, t, out): t for t in sim}
+        try:
+            for fut in as_completed(done):
+                fut.result()
+                on_done(done[fut])
+        except BaseException:
+            for fut in done:
+                fut.cancel()
+            raise
     else:
         futures: dict[Future[pd.DataFrame], SweepTask] = {executor.submit(run_task, t): t
                                                           for t in sim}

@@ -8,6 +8,7 @@ from typing import Any
 from tqdm import tqdm
 
 SHOW_AFTER_S = 1.5
+tqdm.monitor_interval = 0  # no monitor thread: sweeps may fork worker processes
 
 
 def progress_bar(total: int, desc: str) -> Any:
