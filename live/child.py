@@ -20,7 +20,6 @@ import signal
 import threading
 import time
 import traceback
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -44,6 +43,7 @@ from zsim.behaviours.api import (
 )
 from zsim.behaviours.registry import resolve, validate_params
 from zsim.scenario.model import NodeSpec, SocketSpec, transport_of
+from zsim.seeds import node_seeds
 
 from .codec import decode, encode
 
@@ -72,13 +72,6 @@ class NodeConfig:
     messages: bool = True
     periodic_flush: bool = False
     stderr_path: str | None = None
-
-
-def seeds_for(seed: int, name: str, incarnation: int) -> tuple[int, int]:
-    """Same derivation as the simulator's ``World.seeds_for``: equal draws in both backends."""
-    ss = np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()), incarnation))
-    behaviour, system = ss.spawn(2)
-    return int(behaviour.generate_state(1)[0]), int(system.generate_state(1)[0])
 
 
 class _Stop(Exception):
@@ -121,7 +114,7 @@ class LiveNode:
         self.own_ctx = ctx is None
         self.ctx: zmq.Context | None = ctx
         self.t0 = 0
-        behaviour_seed, _system = seeds_for(cfg.seed, cfg.name, cfg.incarnation)
+        behaviour_seed, _system = node_seeds(cfg.seed, cfg.name, cfg.incarnation)
         self.api = Node(cfg.name, cfg.spec.index, np.random.default_rng(behaviour_seed),
                         cfg.incarnation)
         self.sockets: dict[str, zmq.Socket] = {}

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import simpy
 
 from zsim.records import Recorder
 from zsim.scenario.model import Scenario
+from zsim.seeds import node_seeds
 from zsim.sim.network import Network
 from zsim.sim.node import SimNode
 
@@ -51,9 +50,7 @@ class World:
 
     def seeds_for(self, name: str, incarnation: int) -> tuple[int, int]:
         """Two independent seeds for a node (behaviour draws, model draws), stable by name."""
-        ss = np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(name.encode()), incarnation))
-        behaviour, system = ss.spawn(2)
-        return int(behaviour.generate_state(1)[0]), int(system.generate_state(1)[0])
+        return node_seeds(self.seed, name, incarnation)
 
     # --- start conditions -----------------------------------------------------------------
     def mark(self, node: str, point: str) -> None:
