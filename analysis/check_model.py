@@ -10,7 +10,6 @@ sim against live is within its tolerance. Tolerances are those the project commi
 from __future__ import annotations
 
 import fnmatch
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -185,6 +184,3 @@ def matrix_meta(checks: Sequence[Check], profiles: Sequence[str], seed: int) -> 
                         "criteria": [vars(k) for k in c.criteria]} for c in checks],
             "profiles": list(profiles), "root_seed": seed}
 
-
-def to_json(meta: dict[str, Any]) -> str:
-    return json.dumps(meta, indent=2, default=str)

@@ -100,9 +100,6 @@ class RunResult:
             raise KeyError(f"no metric {name!r} for node {node!r}")
         return float(rows.value.iloc[0])
 
-    def metric_dict(self) -> dict[tuple[str, str], float]:
-        return {(r.node, r.metric): float(r.value) for r in self.metrics.itertuples()}
-
     def save(self, out_dir: str | Path) -> Path:
         """Write events.parquet, metrics.parquet and meta.json atomically into ``out_dir``."""
         def fill(tmp: Path) -> None:

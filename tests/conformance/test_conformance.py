@@ -16,7 +16,6 @@ import shutil
 import tempfile
 import textwrap
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -35,28 +34,13 @@ Run = Callable[..., RunResult]
 
 # --- the backend fixture ----------------------------------------------------------------------
 
-def _children_of(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()  # the command name may contain spaces
-        if int(fields[1]) == pid and fields[0] != "Z":
-            out.append(int(entry))
-    return out
-
-
 @pytest.fixture(params=["sim", pytest.param("live", marks=pytest.mark.live)])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture
-def run(backend: str) -> Run:
+def run(backend: str, my_children: Callable[[], list[int]]) -> Run:
     """``run(toml_text, **params) -> RunResult`` on this test's backend.
 
     ``params`` override the scenario's ``[params]``. The run must complete; a live run must also
@@ -75,7 +59,7 @@ def run(backend: str) -> Run:
                 with pytest.MonkeyPatch.context() as mp:
                     mp.setattr(tempfile, "tempdir", private)
                     result = run_live(sc, seed=0, timeout=LIVE_TIMEOUT_S)
-                assert _children_of(os.getpid()) == []
+                assert my_children() == []
                 assert os.listdir(private) == []
             finally:
                 shutil.rmtree(private, ignore_errors=True)

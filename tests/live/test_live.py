@@ -34,33 +34,17 @@ def scenario(name: str, *sets: str, until: float | None = None) -> Scenario:
     return s
 
 
-def children_of(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        # the command name may contain spaces: fields after the closing paren
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            out.append(int(entry))
-    return out
-
-
 def run_dirs() -> set[str]:
     return {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("zsim-live-")}
 
 
 @pytest.fixture
-def clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, my_children):
     """Every live test must leave no node processes and no run directories behind. Runs get a
     private temporary directory, so that other live runs on the machine cannot interfere."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     yield
-    assert children_of(os.getpid()) == []
+    assert my_children() == []
     assert run_dirs() == set()
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import zmq
 
-from zsim.behaviours.api import Message, Subscription
+from zsim.behaviours.api import Subscription
 from zsim.scenario.model import SocketSpec
 from zsim.sim.routing import (
     ACTIVATE_READ,
@@ -513,6 +513,3 @@ SOCKET_CLASSES: dict[str, type[SimSocket]] = {
                 PubSocket, XPubSocket, SubSocket, XSubSocket, PairSocket)
 }
 
-
-def is_data(msg: Any) -> bool:
-    return isinstance(msg, Message)
