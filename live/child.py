@@ -45,7 +45,7 @@ from zsim.behaviours.registry import resolve, validate_params
 from zsim.scenario.model import NodeSpec, SocketSpec, transport_of
 from zsim.seeds import node_seeds
 
-from .codec import decode, encode
+from .codec import decode, decode_body, encode, encode_body
 
 FLUSH_INTERVAL_S = 0.2
 BOUND_WAIT_S = 1.0  # how long a connecting node waits for its peers' binds at boot
@@ -138,6 +138,7 @@ class LiveNode:
         self.monitors: list[tuple[str, zmq.Socket]] = []
         self.params: Any = None
         self.function: Any = None
+        self.sender = self.api.sender
 
     # --- time and records -----------------------------------------------------------------
     def now(self) -> float:
@@ -366,46 +367,63 @@ class LiveNode:
         raise TypeError(f"{self.name}: a behaviour yielded {op!r}, not an operation")
 
     def op_send(self, op: Send) -> bool:
-        sock = self._socket(op.socket)
+        sock = self.sockets.get(op.socket) or self._socket(op.socket)
         msg = op.message
-        if isinstance(msg, Message) and msg.sender == self.api.sender and msg.t_sent == 0.0:
-            msg.t_sent = self.now()
-        frames = encode(msg)
-        if op.timeout == 0:
-            t_sent = self.now()
-            try:
-                sock.send_multipart(frames, zmq.NOBLOCK)
-            except zmq.Again:
-                return False
+        t_ns = time.monotonic_ns()
+        if type(msg) is Message:
+            if msg.t_sent == 0.0 and msg.sender == self.sender:
+                msg.t_sent = (t_ns - self.t0) / 1e9
+            data = encode_body(msg)
+            frames = [*msg.envelope, data] if msg.envelope else None
         else:
-            got = self._blocking(sock, zmq.SNDTIMEO, op.timeout, False,
-                                 lambda: sock.send_multipart(frames))
+            frames = encode(msg)
+        # the common case first: room in the pipe, one non-blocking call
+        try:
+            if frames is None:
+                sock.send(data, zmq.NOBLOCK)
+            else:
+                sock.send_multipart(frames, zmq.NOBLOCK)
+            t_sent = (t_ns - self.t0) / 1e9
+        except zmq.Again:
+            if op.timeout == 0:
+                return False
+            if frames is None:
+                got = self._blocking(sock, zmq.SNDTIMEO, op.timeout, False,
+                                     lambda: sock.send(data))
+            else:
+                got = self._blocking(sock, zmq.SNDTIMEO, op.timeout, False,
+                                     lambda: sock.send_multipart(frames))
             if got is None:
                 return False
             t_sent = got
         self.counters["sent"] += 1
-        self.record_msg(op.socket, "send", msg, t_sent)
+        if self.cfg.messages:
+            self.record_msg(op.socket, "send", msg, t_sent)
         return True
 
     def op_recv(self, op: Recv) -> Any:
-        sock = self._socket(op.socket)
-        frames: list[bytes] = []
-        if op.timeout == 0:
-            try:
-                frames = sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
+        sock = self.sockets.get(op.socket) or self._socket(op.socket)
+        first: list[bytes] = []
+        try:
+            first.append(sock.recv(zmq.NOBLOCK))
+        except zmq.Again:
+            if op.timeout == 0:
                 return None
-        else:
             is_req = self.specs[op.socket].type == "REQ"
-
-            def recv() -> None:
-                frames[:] = sock.recv_multipart()
-
-            if self._blocking(sock, zmq.RCVTIMEO, op.timeout, is_req, recv) is None:
+            if self._blocking(sock, zmq.RCVTIMEO, op.timeout, is_req,
+                              lambda: first.append(sock.recv())) is None:
                 return None
-        msg = decode(frames, subscriptions=self.specs[op.socket].type == "XPUB")
+        # a body frame is always a message's last (codec), so only ask RCVMORE otherwise;
+        # the other frames of a multipart message are already queued (it arrives whole)
+        msg: Any = decode_body(first[0])
+        if msg is None:
+            frames = first
+            while sock.get(zmq.RCVMORE):
+                frames.append(sock.recv())
+            msg = decode(frames, subscriptions=self.specs[op.socket].type == "XPUB")
         self.counters["received"] += 1
-        self.record_msg(op.socket, "recv", msg)
+        if self.cfg.messages:
+            self.record_msg(op.socket, "recv", msg)
         return msg
 
     def _blocking(self, sock: zmq.Socket, option: int, timeout: float | None, is_req: bool,
@@ -493,7 +511,13 @@ class LiveNode:
                     break
                 error = None
                 try:
-                    result = self.execute(op)
+                    kind = type(op)  # the per-message ops first, without execute()'s chain
+                    if kind is Send:
+                        result = self.op_send(op)
+                    elif kind is Recv:
+                        result = self.op_recv(op)
+                    else:
+                        result = self.execute(op)
                 except zmq.ZMQError as exc:
                     result, error = None, exc
                 now = time.monotonic()

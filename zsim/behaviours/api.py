@@ -69,50 +69,52 @@ class Subscription:
 Frame = Message | Subscription
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Op:
-    """Base of the operations a behaviour yields."""
+    """Base of the operations a behaviour yields. Treat them as values: backends never change an
+    op, and a socket handle hands out the same blocking ``Recv`` every time. (Not ``frozen``: a
+    frozen dataclass's ``__init__`` costs three times as much, on every message.)"""
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Send(Op):
     socket: str
     message: Frame
     timeout: float | None = None  # None blocks; 0 never blocks (EAGAIN → result False)
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Recv(Op):
     socket: str
     timeout: float | None = None  # None blocks; the result is None when it expires
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Poll(Op):
     sockets: tuple[str, ...]
     timeout: float | None = None  # result: the names of the sockets with a message ready
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Sleep(Op):
     seconds: float
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Work(Op):
     """Busy for ``seconds`` (CPU work): like sleep, zmq processes no commands meanwhile."""
 
     seconds: float
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Mark(Op):
     """Reach a named point; other nodes may start ``after`` it."""
 
     point: str
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class WaitConnected(Op):
     """Block until ``socket`` has completed a handshake with a peer (or the timeout expires)."""
 
@@ -120,7 +122,7 @@ class WaitConnected(Op):
     timeout: float | None = None
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Now(Op):
     """The current time in seconds since the scenario started."""
 
@@ -128,11 +130,12 @@ class Now(Op):
 class SocketHandle:
     """What a behaviour holds for one of its node's sockets: it only builds operations."""
 
-    __slots__ = ("name", "node")
+    __slots__ = ("_recv", "name", "node")
 
     def __init__(self, node: Node, name: str) -> None:
         self.node = node
         self.name = name
+        self._recv = Recv(name, None)
 
     def send(
         self,
@@ -153,7 +156,7 @@ class SocketHandle:
         return Send(self.name, message, timeout)
 
     def recv(self, timeout: float | None = None) -> Recv:
-        return Recv(self.name, timeout)
+        return self._recv if timeout is None else Recv(self.name, timeout)
 
     def wait_connected(self, timeout: float | None = None) -> WaitConnected:
         return WaitConnected(self.name, timeout)
