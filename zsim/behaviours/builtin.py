@@ -127,7 +127,9 @@ class WorkerParams(Params):
 
 @behaviour("worker", WorkerParams)
 def worker(node: Node, p: WorkerParams) -> BehaviourRun:
-    """Take tasks, work for each task's workload, send a result; forever."""
+    """Take tasks, work for each task's workload, send a result; forever. Metrics: ``tasks``,
+    ``busy_s``, and ``first_task``: the number of the first task it got (the ventilator's
+    round-robin order: which worker was served first, second, …)."""
     tasks, results = node.socket(p.tasks), node.socket(p.results)
     yield tasks.wait_connected()
     yield results.wait_connected()
@@ -137,6 +139,8 @@ def worker(node: Node, p: WorkerParams) -> BehaviourRun:
     node.set_metric("busy_s", 0.0)
     while True:
         msg: Message = yield tasks.recv()
+        if done == 0:
+            node.set_metric("first_task", msg.body["task"])
         yield node.work(msg.body["workload"])
         done += 1
         busy += msg.body["workload"]

@@ -1,0 +1,56 @@
+"""The validation matrix's judging: statistics, tolerances, and comparing workers by rank."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from zsim.analysis.check_model import Check, Criterion, judge
+from zsim.catalog import scenario_path
+from zsim.scenario import load_scenario
+from zsim.sim import simulate
+
+TASKS = Criterion("worker-*", "tasks", "exact", 0.0, rank_by="first_task")
+CHECK = Check("pipeline", "pipeline", {"workers": [3]}, {}, (TASKS,), reps=1)
+
+
+def _rows(backend: str, runs: list[dict[str, tuple[int, int]]]) -> list[tuple]:
+    """runs: per rep, node → (first_task, tasks)."""
+    rows = []
+    for rep, run in enumerate(runs):
+        for node, (first, tasks) in run.items():
+            rows.append(("pipeline", "workers=3", backend, rep, node, "first_task", first))
+            rows.append(("pipeline", "workers=3", backend, rep, node, "tasks", tasks))
+    return rows
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["check", "point", "backend", "rep", "node", "metric",
+                                       "value"])
+
+
+def test_workers_are_compared_by_the_order_they_were_served() -> None:
+    sim = [{"worker-1": (0, 34), "worker-2": (1, 33), "worker-3": (2, 33)}] * 2
+    # live: another worker connected first in each run, same counts per serving order
+    live = [{"worker-2": (0, 34), "worker-1": (1, 33), "worker-3": (2, 33)},
+            {"worker-3": (0, 34), "worker-2": (1, 33), "worker-1": (2, 33)}]
+    table = judge(_frame(_rows("sim:default", sim) + _rows("live", live)), [CHECK])
+    assert list(table.node) == ["worker served #1", "worker served #2", "worker served #3"]
+    assert list(table.live) == [34, 33, 33]
+    assert set(table["verdict[default]"]) == {"pass"}
+
+
+def test_a_different_count_for_a_serving_rank_fails() -> None:
+    sim = [{"worker-1": (0, 34), "worker-2": (1, 33), "worker-3": (2, 33)}]
+    live = [{"worker-2": (0, 33), "worker-1": (1, 34), "worker-3": (2, 33)}]
+    table = judge(_frame(_rows("sim:default", sim) + _rows("live", live)), [CHECK])
+    assert list(table["verdict[default]"]) == ["FAIL", "FAIL", "pass"]
+
+
+def test_the_simulated_pipeline_serves_in_round_robin_order() -> None:
+    sc = load_scenario(scenario_path("pipeline"), {"workers": 6, "sync": True})
+    m = simulate(sc, seed=3).metrics
+    first = m[m.metric == "first_task"].set_index("node").value
+    tasks = m[m.metric == "tasks"].set_index("node").value
+    served = [int(tasks[n]) for n in first.sort_values().index]
+    assert sorted(first) == [0, 1, 2, 3, 4, 5]
+    assert served == [17, 17, 17, 17, 16, 16]
