@@ -4,7 +4,9 @@ Each parameter is obtained by one simple method, recorded in the profile's ``fit
 its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_bench``):
 
 - ``app_send_s``, ``app_recv_s``, ``app_byte_s``: relative least squares of the live per-call
-  times on message size (two intercepts, one shared slope; both transports pooled).
+  times on message size (two intercepts, one shared slope; both transports pooled), from runs
+  that record no messages; ``app_record_s``: what recording each message adds (the same runs
+  recording every message; median per-call difference).
 - ``engine_msg_s``, ``engine_byte_s``: relative least squares of the bare I/O-thread time per
   message on wire bytes. ``bandwidth_Bps`` is not separable on loopback (the kernel copies are
   I/O-thread work): kept, raised to 1/engine_byte_s if it would be the bottleneck.
@@ -268,24 +270,33 @@ def _fit_interval(m: Measurements, base: CostModel, params: dict[str, Any]) -> f
     return value
 
 
-def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]) -> AppFit:
-    sends = [(r["size"], r["send"]["mean_s"]) for r in m.app]
-    recvs = [(r["size"], r["recv"]["mean_s"]) for r in m.app]
+def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]) -> tuple[AppFit, float]:
+    """The per-call costs of an application that records nothing, and what recording each
+    message adds (``app_record_s``: the median over runs of the per-call difference)."""
+    sends = [(r["size"], r["send_bare_s"]) for r in m.app]
+    recvs = [(r["size"], r["recv_bare_s"]) for r in m.app]
     fit = fit_app_costs(sends, recvs)
+    extra = [(r["send"]["mean_s"] - r["send_bare_s"] + r["recv"]["mean_s"] - r["recv_bare_s"]) / 2
+             for r in m.app]
+    record = max(0.0, float(np.median(extra)))
     alone = {kind: fit_line(*zip(*rows, strict=True)) for kind, rows in (("send", sends),
                                                                          ("recv", recvs))}
     quality = {"r2": fit.r2, "max_abs_rel_residual": max(map(abs, fit.rel_residuals)),
                "separate_slopes": {f"{k}_byte_s": f.slope for k, f in alone.items()}
                | {f"{k}_r2": f.r2 for k, f in alone.items()}}
-    how = "live app_costs runs: relative least squares, per-call time on size"
-    data = [{"transport": r["transport"], "size": r["size"], "send_s": r["send"]["mean_s"],
-             "recv_s": r["recv"]["mean_s"], "send_p50_s": r["send"]["p50_s"],
-             "recv_p50_s": r["recv"]["p50_s"]} for r in m.app]
+    how = "live app_costs runs recording no messages: relative least squares, per-call time on size"
+    data = [{"transport": r["transport"], "size": r["size"], "send_s": r["send_bare_s"],
+             "recv_s": r["recv_bare_s"], "send_recorded_s": r["send"]["mean_s"],
+             "recv_recorded_s": r["recv"]["mean_s"], "send_recorded_p50_s": r["send"]["p50_s"],
+             "recv_recorded_p50_s": r["recv"]["p50_s"]} for r in m.app]
     _param(params, "app_send_s", fit.send_s, base.app_send_s, how + " (send intercept)",
            quality, data)
     _param(params, "app_recv_s", fit.recv_s, base.app_recv_s, how + " (recv intercept)", quality)
     _param(params, "app_byte_s", fit.byte_s, base.app_byte_s, how + " (shared slope)", quality)
-    return fit
+    _param(params, "app_record_s", record, base.app_record_s,
+           "the same runs recording every message: median per-call difference",
+           {"differences_s": extra})
+    return fit, record
 
 
 def _fit_engine(m: Measurements, base: CostModel, params: dict[str, Any]) -> LineFit:
@@ -322,7 +333,9 @@ def _fit_wakeups(m: Measurements, partial: CostModel, params: dict[str, Any]) ->
     rtt = {t: float(np.mean([r["mean_s"] for r in m.rtt if r["transport"] == t]))
            for t in transports}
     no_wait = {t: partial.link(t).model_copy(update={"latency_s": 0.0}) for t in ("tcp", "ipc")}
-    m0 = partial.model_copy(update={"io_wakeup_s": 0.0, "app_wakeup_s": 0.0, **no_wait})
+    # the RTT runs record every message: their app costs include app_record_s
+    m0 = partial.recording(True).model_copy(update={"io_wakeup_s": 0.0, "app_wakeup_s": 0.0,
+                                                    **no_wait})
     fixed = {t: reqrep_rtt(m0, t, RTT_SIZE) / 2 for t in transports}
     lat0 = {t: partial.link(t).latency_s for t in transports}
     fit = solve_wakeups(rtt, fixed, lat0)
@@ -399,9 +412,10 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     base = base or CostModel()
     params: dict[str, Any] = {}
     interval = _fit_interval(m, base, params)
-    app, eng = _fit_app(m, base, params), _fit_engine(m, base, params)
+    (app, record), eng = _fit_app(m, base, params), _fit_engine(m, base, params)
     partial = base.model_copy(update={
         "app_send_s": app.send_s, "app_recv_s": app.recv_s, "app_byte_s": app.byte_s,
+        "app_record_s": record,
         "engine_msg_s": eng.intercept, "engine_byte_s": eng.slope,
         "command_interval_s": interval})
     wake = _fit_wakeups(m, partial, params)
@@ -467,7 +481,7 @@ def _validate_rtt(model: CostModel, m: Measurements) -> dict[str, Any]:
         sc = _with_model(SHIPPED / "hello_reqrep.toml",
                          {"transport": t, "service": 0.0, "requests": 200}, model)
         sim_s = simulate(sc).metric("client", "rtt_mean_s")
-        out[t] = {"live_s": dist["mean_s"], "closed_form_s": reqrep_rtt(model, t),
+        out[t] = {"live_s": dist["mean_s"], "closed_form_s": reqrep_rtt(model.recording(True), t),
                   "sim_s": sim_s, "sim_rel_error": sim_s / dist["mean_s"] - 1}
     return out
 

@@ -108,11 +108,12 @@ class Measurements:
 
 
 # --- live runs ----------------------------------------------------------------------------------
-def _live(path: Path, overrides: dict[str, Any], seed: int, timeout: float) -> Any:
+def _live(path: Path, overrides: dict[str, Any], seed: int, timeout: float,
+          record: str = "messages") -> Any:
     from zsim.live import run_live
     from zsim.scenario import load_scenario
 
-    result = run_live(load_scenario(path, overrides), seed=seed, record="messages",
+    result = run_live(load_scenario(path, overrides), seed=seed, record=record,
                       timeout=timeout)
     if not result.meta.get("complete"):
         why = result.meta.get("problems") or result.meta.get("stop_reason")
@@ -133,14 +134,22 @@ def _per_call(t: np.ndarray) -> dict[str, float]:
 
 
 def app_costs(transport: str, size: int, count: int, seed: int, timeout: float) -> dict[str, Any]:
-    result = _live(CALIBRATION / "app_costs.toml",
-                   {"transport": transport, "size": size, "count": count}, seed, timeout)
+    """Per-call send and recv times, recording every message ("send"/"recv", from the event
+    log) and recording none ("send_bare"/"recv_bare": the pusher's started→done marks over
+    ``count``, and the puller's own throughput metric)."""
+    overrides = {"transport": transport, "size": size, "count": count}
+    result = _live(CALIBRATION / "app_costs.toml", overrides, seed, timeout)
     sends = _times(result.events, "pusher", "send")
     recvs = _times(result.events, "puller", "recv")
     if len(sends) < 2 or len(recvs) < count:
         raise ZsimError(f"app_costs {transport} {size} B: {len(recvs)} of {count} received")
+    bare = _live(CALIBRATION / "app_costs.toml", overrides, seed, timeout, record="lifecycle")
+    marks = bare.events[(bare.events.node == "pusher") & (bare.events.event == "mark")]
+    span = marks[marks.detail == "done"].t.iloc[0] - marks[marks.detail == "started"].t.iloc[0]
     return {"transport": transport, "size": size, "count": count,
-            "send": _per_call(sends), "recv": _per_call(recvs)}
+            "send": _per_call(sends), "recv": _per_call(recvs),
+            "send_bare_s": float(span / count),
+            "recv_bare_s": float(1.0 / bare.metric("puller", "throughput_msg_s"))}
 
 
 def rtt(transport: str, requests: int, seed: int, timeout: float) -> dict[str, Any]:

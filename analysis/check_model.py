@@ -66,7 +66,9 @@ MATRIX: tuple[Check, ...] = (
     Check("slow_subscriber", "slow_subscriber",
           {"transport": ["inproc", "ipc", "tcp"], "hwm": [10, 100, 1000], "size": [10, 1000]},
           {"count": 2000, "service": 0.0005},
-          (Criterion("subscriber", "received", "mean", 0.15),), reps=2),
+          # reps 4: a live burst's losses swing ±25% run to run (when the publisher's
+          # throttled command processing falls relative to its pipe's lwm credit)
+          (Criterion("subscriber", "received", "mean", 0.15),), reps=4),
     Check("reqrep", "hello_reqrep", {"transport": ["tcp", "ipc"]},
           {"service": 0.0, "requests": 300},
           (Criterion("client", "rtt_mean_s", "mean", 0.20),), reps=3),

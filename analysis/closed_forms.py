@@ -77,6 +77,12 @@ def pipeline_makespan(worker_loads: Sequence[float], overhead_s: float = 0.0) ->
     return max(worker_loads) + overhead_s
 
 
+def app_costs_of(sc: Scenario) -> CostModel:
+    """The scenario's cost model as its application pays it: recording every message (the
+    run's record level) adds ``app_record_s`` to each send and recv, as in the simulation."""
+    return sc.model.recording(sc.run.record == "messages")
+
+
 def first_worker_takes_all(tasks: int, stagger_s: float, costs: CostModel, transport: str) -> bool:
     """True when the ventilator's whole burst is queued before a second worker's pipe exists:
     tasks × send cost < stagger + the second worker's handshake (bind side) + one command
@@ -107,7 +113,7 @@ def predict_pipeline(sc: Scenario) -> list[Prediction]:
                               "approximation; messaging time neglected"))
         return out
     transport = transport_of(vent.sockets[0].bind[0])
-    if first_worker_takes_all(tasks, float(p["stagger"]), sc.model, transport):
+    if first_worker_takes_all(tasks, float(p["stagger"]), app_costs_of(sc), transport):
         why = "the whole burst is queued before the second worker connects"
         out += [Prediction(n, "tasks", tasks if i == 0 else 0, why) for i, n in enumerate(names)]
         out.append(Prediction("sink", "makespan_s", tasks * dist.mean,
@@ -137,7 +143,7 @@ def predict_slow_joiner(sc: Scenario) -> list[Prediction]:
                            "subscriber's connection and subscription are in place")]
     rate = float(p["rate"])
     transport = transport_of(sc.nodes["publisher"].sockets[0].bind[0])
-    lost = rate * join_window(sc.model, transport, rate)
+    lost = rate * join_window(app_costs_of(sc), transport, rate)
     return [Prediction("subscriber", "lost", lost,
                        "lost = rate × join window (handshake + half a command interval)")]
 
@@ -167,7 +173,7 @@ def predict_slow_subscriber(sc: Scenario) -> list[Prediction]:
     count, size, hwm = int(p["count"]), int(p["size"]), int(p["hwm"])
     service = float(p["service"])
     transport = str(p["transport"])
-    costs = sc.model
+    costs = app_costs_of(sc)
     capacity = burst_capacity(costs, transport, hwm, hwm, size)
     burst_s = count * (costs.app_send_s + costs.app_byte_s * size)
     rate = 1.0 / service if service > 0 else math.inf
@@ -196,7 +202,7 @@ def reqrep_rtt(costs: CostModel, transport: str, size: int = 5) -> float:
 def predict_reqrep(sc: Scenario) -> list[Prediction]:
     p = sc.params
     requests, service = int(p["requests"]), float(p["service"])
-    rtt = reqrep_rtt(sc.model, str(p["transport"])) + service
+    rtt = reqrep_rtt(app_costs_of(sc), str(p["transport"])) + service
     return [
         Prediction("client", "replies", requests, "every request is answered"),
         Prediction("client", "rtt_mean_s", rtt, "service time + messaging round trip; "
@@ -206,7 +212,7 @@ def predict_reqrep(sc: Scenario) -> list[Prediction]:
 
 def predict_server_crash(sc: Scenario) -> list[Prediction]:
     p = sc.params
-    rtt = reqrep_rtt(sc.model, str(p["transport"])) + float(p["service"])
+    rtt = reqrep_rtt(app_costs_of(sc), str(p["transport"])) + float(p["service"])
     replies = min(int(p["requests"]), math.floor(float(p["crash_at"]) / rtt))
     return [
         Prediction("client", "replies", replies, "replies completed before the crash"),

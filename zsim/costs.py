@@ -48,6 +48,11 @@ class CostModel(BaseModel):
     app_byte_s: float = Field(
         0.1e-9, ge=0, description="extra application cost per payload byte (copy)"
     )
+    app_record_s: float = Field(
+        0.0, ge=0, description="extra application cost of each send/recv when the run records "
+        "messages (the live backend's per-message event log; 0 for an application that logs "
+        "nothing)"
+    )
     app_wakeup_s: float = Field(
         8e-6, ge=0, description="an application thread blocked in zmq wakes after this"
     )
@@ -73,6 +78,15 @@ class CostModel(BaseModel):
     ipc: LinkCosts = LinkCosts(
         latency_s=4e-6, kernel_buffer_bytes=400_000, connect_half_trips=4, bind_half_trips=5
     )
+
+    def recording(self, messages: bool) -> CostModel:
+        """The costs an application that records every message pays: ``app_record_s`` folded
+        into each send and recv (no change when it records only lifecycle events)."""
+        if not messages or self.app_record_s == 0:
+            return self
+        return self.model_copy(update={"app_send_s": self.app_send_s + self.app_record_s,
+                                       "app_recv_s": self.app_recv_s + self.app_record_s,
+                                       "app_record_s": 0.0})
 
     def link(self, transport: str) -> LinkCosts:
         """The wire costs of ``transport`` (pgm/epgm are modelled as tcp)."""

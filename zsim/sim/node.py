@@ -93,7 +93,8 @@ class SimNode:
         self.name = name
         self.incarnation = incarnation
         self.stats = stats
-        costs = world.costs
+        self.messages = world.recorder.messages
+        costs = world.costs.recording(self.messages)
         self.costs = costs
         behaviour_seed, system_seed = world.seeds_for(name, incarnation)
         self.api = Node(name, spec.index, np.random.default_rng(behaviour_seed), incarnation,
@@ -107,7 +108,6 @@ class SimNode:
         self.blocked: tuple[SimSocket, float] | None = None
         self.finished = False
         self.process: simpy.Process | None = None
-        self.messages = world.recorder.messages
         self._t_send_cost = costs.app_send_s
         self._t_recv_cost = costs.app_recv_s
         self._byte_cost = costs.app_byte_s
