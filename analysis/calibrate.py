@@ -7,6 +7,8 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
   times on message size (two intercepts, one shared slope; both transports pooled), from runs
   that record no messages; ``app_record_s``: what recording each message adds (the same runs
   recording every message; median per-call difference).
+- ``app_gil``: a live inproc burst, publisher and subscriber threads of one process: whether the
+  subscriber runs while the publisher sends (it does not under CPython's GIL).
 - ``engine_msg_s``, ``engine_byte_s``: relative least squares of the bare I/O-thread time per
   message on wire bytes. ``bandwidth_Bps`` is not separable on loopback (the kernel copies are
   I/O-thread work): kept, raised to 1/engine_byte_s if it would be the bottleneck.
@@ -299,6 +301,21 @@ def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]) -> tuple[
     return fit, record
 
 
+def _fit_gil(m: Measurements, base: CostModel, params: dict[str, Any]) -> bool:
+    """Threads share a lock when the subscriber took under a quarter of what parallel threads
+    would have taken during the publisher's burst (it takes none under CPython's GIL)."""
+    if not m.gil:
+        _param(params, "app_gil", base.app_gil, base.app_gil, "not measured: default", {})
+        return base.app_gil
+    shares = [r["taken_during_burst"] / max(r["parallel_would_take"], 1.0) for r in m.gil]
+    value = bool(np.median(shares) < 0.25)
+    _param(params, "app_gil", value, base.app_gil,
+           "live inproc burst: messages the subscriber thread took during the publisher "
+           "thread's burst, as a share of burst / service; lock if the median share < 0.25",
+           {"shares": shares}, m.gil)
+    return value
+
+
 def _fit_engine(m: Measurements, base: CostModel, params: dict[str, Any]) -> LineFit:
     fit = fit_line([r["wire"] for r in m.engine], [r["per_msg_s"] for r in m.engine])
     quality = {"r2": fit.r2, "max_abs_rel_residual": max(map(abs, fit.rel_residuals))}
@@ -413,7 +430,9 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     params: dict[str, Any] = {}
     interval = _fit_interval(m, base, params)
     (app, record), eng = _fit_app(m, base, params), _fit_engine(m, base, params)
+    gil = _fit_gil(m, base, params)
     partial = base.model_copy(update={
+        "app_gil": gil,
         "app_send_s": app.send_s, "app_recv_s": app.recv_s, "app_byte_s": app.byte_s,
         "app_record_s": record,
         "engine_msg_s": eng.intercept, "engine_byte_s": eng.slope,

@@ -6,7 +6,9 @@ Live (``run_live`` on small scenarios, one OS process per node, as every live ru
   (scenarios/calibration/app_costs.toml);
 - ``rtt``: the client's ``rtt_mean_s`` of hello_reqrep with no service time, and the spread of
   its round trips from the event log;
-- ``join``: slow_joiner's window, connect() to the send of the first delivered message.
+- ``join``: slow_joiner's window, connect() to the send of the first delivered message;
+- ``gil_probe``: whether a subscriber thread runs while a publisher thread of the same process
+  sends a burst (inproc: the interpreter lock the live backend's threads share).
 Bare pyzmq (in this process, two contexts so that each side has its own I/O thread; loopback,
 linger 0, every wait bounded, temporary ipc directories removed):
 - ``capacity``: PUSH with NOBLOCK into an idle PULL until EAGAIN persists;
@@ -72,6 +74,7 @@ class Plan:
     engine_bytes: int = 40_000_000
     engine_reps: int = 3  # the median counts: page faults and descheduling only slow a run
     probes: int = 40
+    gil_runs: int = 3
     timeout: float = 60.0
 
     @classmethod
@@ -82,13 +85,14 @@ class Plan:
                    app_bytes=10_000_000, rtt_requests=500, rtt_runs=1, join_rates=(10_000.0,),
                    join_runs=3, cap_sizes=(100, 10000), cap_hwms=(10, 1000),
                    engine_sizes=(10, 1000, 100000), engine_count=50_000,
-                   engine_bytes=10_000_000, engine_reps=1, probes=15, timeout=timeout)
+                   engine_bytes=10_000_000, engine_reps=1, probes=15, gil_runs=1,
+                   timeout=timeout)
 
     def steps(self) -> int:
         n_app = len(self.app_sizes) * len(self.app_transports)
         per_transport = self.rtt_runs + self.join_runs + len(self.cap_sizes) * len(
             self.cap_hwms) + len(self.engine_sizes)
-        return n_app + len(self.transports) * per_transport + 2
+        return n_app + len(self.transports) * per_transport + 3
 
 
 @dataclass
@@ -102,6 +106,7 @@ class Measurements:
     capacity: list[dict[str, Any]] = field(default_factory=list)
     engine: list[dict[str, Any]] = field(default_factory=list)
     probes: list[float] = field(default_factory=list)
+    gil: list[dict[str, float]] = field(default_factory=list)
     tsc: dict[str, Any] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     wall_s: float = 0.0
@@ -325,6 +330,28 @@ def _probe_once(ctx: zmq.Context, ep: str, rng: random.Random) -> float:
         pub.close(linger=0)
 
 
+def gil_probe(runs: int, seed: int, timeout: float) -> list[dict[str, float]]:
+    """Live slow_subscriber over inproc (its nodes are threads of one process), with room for
+    the whole burst: per run, how many messages the subscriber took while the publisher was
+    still sending, against how many it would take if the threads ran in parallel (burst length
+    over its service time). Under CPython's GIL the busy publisher keeps it from running
+    (``zsim.sim.gil``)."""
+    out: list[dict[str, float]] = []
+    service = 0.0005
+    for k in range(runs):
+        result = _live(SHIPPED / "slow_subscriber.toml",
+                       {"transport": "inproc", "hwm": 5000, "count": 3000, "size": 10,
+                        "service": service}, seed + k, timeout)
+        ev = result.events
+        sends = _times(ev, "publisher", "send")
+        recvs = _times(ev, "subscriber", "recv")
+        burst = float(sends[-1] - sends[0])
+        during = int(np.sum((recvs > sends[0]) & (recvs < sends[-1])))
+        out.append({"burst_s": burst, "taken_during_burst": during,
+                    "parallel_would_take": burst / service})
+    return out
+
+
 _RDTSC = bytes([0x0F, 0x31, 0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, 0xC3])
 """x86-64: rdtsc; shl rdx, 32; or rax, rdx; ret — what libzmq's clock_t::rdtsc reads."""
 
@@ -396,6 +423,8 @@ def run_benchmarks(plan: Plan, step: Callable[[str], None] = lambda _s: None) ->
             count = max(500, min(plan.app_count, plan.app_bytes // max(size, 1)))
             m.app.append(app_costs(transport, size, count, len(m.app), plan.timeout))
             step(f"app costs {transport} {size} B")
+    m.gil = gil_probe(plan.gil_runs, len(m.app), plan.timeout)
+    step("interpreter lock")
     for transport in plan.transports:
         _per_transport(plan, m, transport, step)
     step("done")

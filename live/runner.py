@@ -37,7 +37,7 @@ from zsim.records import (
     metrics_frame,
     package_versions,
 )
-from zsim.scenario.model import Scenario, transport_of
+from zsim.scenario.model import Scenario
 
 from .child import NodeConfig, child_main
 from .endpoints import map_endpoints
@@ -87,16 +87,6 @@ class _Child:
             self.conn_open = False
 
 
-def _cross_node_inproc(scenario: Scenario) -> bool:
-    owners: dict[str, set[str]] = {}
-    for name, spec in scenario.nodes.items():
-        for sock in spec.sockets:
-            for ep in [*sock.bind, *sock.connect]:
-                if transport_of(ep) == "inproc":
-                    owners.setdefault(ep, set()).add(name)
-    return any(len(nodes) > 1 for nodes in owners.values())
-
-
 class LiveRun:
     def __init__(self, scenario: Scenario, seed: int, record: str | None, timeout: float) -> None:
         self.scenario = scenario
@@ -116,7 +106,7 @@ class LiveRun:
         self.stop_reason = ""
         self.problems: list[str] = []
         self.exits: dict[str, dict[str, Any]] = {}
-        self.threads = _cross_node_inproc(scenario)
+        self.threads = scenario.inproc_between_nodes()
         self.shared_ctx: zmq.Context | None = None
         self.tmp = Path(tempfile.mkdtemp(prefix="zsim-live-"))
 

@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 from zsim.costs import CostModel
 from zsim.progress import progress_bar
 
 SHORT_METHODS = (  # first match wins
+    ("app_gil", "live inproc burst"),
+    ("app_record", "live calls, with/without log"),
     ("io_wakeup", "REQ/REP RTT equation"),
     ("app_wakeup", "REQ/REP RTT equation"),
     ("app_", "live send/recv calls, LS on size"),
@@ -95,6 +98,10 @@ def fmt_quality(q: dict[str, Any]) -> str:
         parts.append(f"RTT res {worst:.1%}")
     if "ks_d" in q:
         parts.append(f"KS D={q['ks_d']:.2f} p={q['ks_p']:.2f} n={q['n']}")
+    if "shares" in q:
+        parts.append("share taken " + ", ".join(f"{x:.0%}" for x in q["shares"]))
+    if "differences_s" in q:
+        parts.append(f"median {fmt_seconds(float(np.median(q['differences_s'])))}")
     if "probe_max_over_interval" in q:
         parts.append(f"probe ≤ C: {q['probe_share_within']:.0%}, "
                      f"max {q['probe_max_over_interval']:.2f} C")
@@ -109,7 +116,8 @@ def parameter_rows(fit: dict[str, Any]) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for name, p in fit["parameters"].items():
         value, default = p["value"], p["default"]
-        ratio = f"{value / default:.3g}" if default else "-"
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        ratio = f"{value / default:.3g}" if numeric and default else "-"
         rows.append((name, fmt_value(name, default), fmt_value(name, value), ratio,
                      _short(name), fmt_quality(p["quality"])))
     return rows

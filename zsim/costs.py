@@ -53,6 +53,12 @@ class CostModel(BaseModel):
         "messages (the live backend's per-message event log; 0 for an application that logs "
         "nothing)"
     )
+    app_gil: bool = Field(
+        False, description="the application threads of one process (the nodes of a scenario "
+        "that links nodes by inproc) take turns under one interpreter lock, as CPython's GIL "
+        "with pyzmq: a thread that must run waits until the running one blocks in a wait. "
+        "False: they run in parallel (C, C++)"
+    )
     app_wakeup_s: float = Field(
         8e-6, ge=0, description="an application thread blocked in zmq wakes after this"
     )

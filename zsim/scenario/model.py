@@ -234,3 +234,15 @@ class Scenario(_Frozen):
     def group_members(self, group: str) -> list[str]:
         """Names of the replicas expanded from table ``group``."""
         return [n for n, spec in self.nodes.items() if spec.group == group]
+
+    def inproc_between_nodes(self) -> bool:
+        """True when an inproc endpoint links two nodes. inproc needs one context, so such a
+        scenario's nodes run as threads of one process (live backend), sharing its
+        interpreter; otherwise every node is a process of its own."""
+        owners: dict[str, set[str]] = {}
+        for name, spec in self.nodes.items():
+            for sock in spec.sockets:
+                for ep in [*sock.bind, *sock.connect]:
+                    if transport_of(ep) == "inproc":
+                        owners.setdefault(ep, set()).add(name)
+        return any(len(nodes) > 1 for nodes in owners.values())

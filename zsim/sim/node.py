@@ -101,6 +101,7 @@ class SimNode:
                         metrics=stats.metrics)
         self.system_rng = np.random.default_rng(system_seed)
         self.app = AppThread(self.env, costs.app_wakeup_s)
+        self.gil = world.gil  # None unless app threads share an interpreter lock (zsim.sim.gil)
         self.io = IoThread(self.env)
         self.alive = True
         self.sockets: dict[str, SimSocket] = {}
@@ -147,6 +148,7 @@ class SimNode:
     def crash(self) -> None:
         """SIGKILL: sockets, pipes and engines vanish; peers notice through their connections."""
         self.alive = False
+        self._release_gil()
         self.record_lifecycle(None, "crash", "", "")
         self.world.network.unbind(self)
         for engine, connection in self.engines:
@@ -189,6 +191,8 @@ class SimNode:
                 try:
                     # Send and Recv are the hot path: handled inline, a generator only to block.
                     if type(op) is Send:
+                        if self.gil is not None and self.gil.holder is not self:
+                            yield from self._take_gil()
                         sock = self._socket(op.socket)
                         msg = op.message
                         cost = self._t_send_cost + self._byte_cost * msg.size
@@ -200,11 +204,15 @@ class SimNode:
                         if result:
                             self._sent(sock, msg)
                     elif type(op) is Recv:
+                        if self.gil is not None and self.gil.holder is not self:
+                            yield from self._take_gil()
                         sock = self._socket(op.socket)
                         result = self._recv_now(sock)
                         if result is None:
                             result = yield from self._recv_blocking(sock, op.timeout)
                         if result is not None:
+                            if self.gil is not None and self.gil.holder is not self:
+                                yield from self._take_gil()  # back from a wait
                             cost = self._t_recv_cost + self._byte_cost * result.size
                             if cost > 0:
                                 yield env.timeout(cost)
@@ -215,7 +223,9 @@ class SimNode:
                     result, error = None, exc
         except simpy.Interrupt:
             gen.close()
+            self._release_gil()
             return
+        self._release_gil()
         self.finished = True
         self.record_lifecycle(None, "stop", "", "")
         self.world.node_finished(self.name)
@@ -226,6 +236,7 @@ class SimNode:
             return self.env.now
         if kind is Work or kind is Sleep:
             if op.seconds > 0:
+                self._release_gil()  # the live backend sleeps through both
                 yield self.env.timeout(op.seconds)
             return None
         if kind is Poll:
@@ -237,6 +248,16 @@ class SimNode:
         if kind is WaitConnected:
             return (yield from self._wait_connected(op))
         raise TypeError(f"{self.name}: a behaviour yielded {op!r}, not an operation")
+
+    def _take_gil(self) -> Generator[simpy.Event, Any, None]:
+        assert self.gil is not None
+        turn = self.gil.acquire(self)
+        if turn is not None:
+            yield turn
+
+    def _release_gil(self) -> None:
+        if self.gil is not None:
+            self.gil.release(self)
 
     def _socket(self, name: str) -> SimSocket:
         try:
@@ -263,6 +284,7 @@ class SimNode:
         while True:
             if not sock.mailbox:
                 remaining = None if deadline is None else deadline - self.env.now
+                self._release_gil()
                 woke = yield self.app.wait((sock,), remaining)
                 if not woke:
                     return False
@@ -299,6 +321,7 @@ class SimNode:
             if not sock.mailbox:
                 remaining = None if deadline is None else deadline - self.env.now
                 self.blocked = (sock, self.env.now)
+                self._release_gil()
                 woke = yield self.app.wait((sock,), remaining)
                 self.blocked = None
                 if not woke:
@@ -320,6 +343,7 @@ class SimNode:
                 return tuple(ready)
             if not any(s.mailbox for s in socks):
                 remaining = None if deadline is None else deadline - self.env.now
+                self._release_gil()
                 woke = yield self.app.wait(socks, remaining)
                 if not woke:
                     return ()
@@ -330,6 +354,7 @@ class SimNode:
             return True
         event = self.env.event()
         sock.handshake_waiters.append(event)
+        self._release_gil()
         if op.timeout is None:
             yield event
             return True

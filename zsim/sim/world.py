@@ -10,6 +10,7 @@ import simpy
 from zsim.records import Recorder
 from zsim.scenario.model import Scenario
 from zsim.seeds import node_seeds
+from zsim.sim.gil import Gil
 from zsim.sim.network import Network
 from zsim.sim.node import SimNode
 
@@ -37,6 +38,8 @@ class World:
         self.costs = scenario.model
         self.recorder = Recorder(messages=(record or scenario.run.record) == "messages")
         self.network = Network(self.env)
+        # one interpreter lock when the nodes are threads of one process (see zsim.sim.gil)
+        self.gil = Gil(self.env) if self.costs.app_gil and scenario.inproc_between_nodes() else None
         self.nodes: dict[str, SimNode] = {}
         self.stats = {name: NodeStats() for name in scenario.nodes}
         self.marks: dict[str, set[str]] = {}
