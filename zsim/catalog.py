@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from zsim.errors import ZsimError
 
-SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
+# the repository's scenarios/ directory, installed as the package data of zsim.scenarios
+SHIPPED = Path(str(files("zsim.scenarios")))
 
 
 def scenario_path(ref: str) -> Path:

@@ -1,0 +1,1 @@
+"""The shipped scenarios, installed as package data of ``zsim.scenarios`` (see zsim.catalog)."""
