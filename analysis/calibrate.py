@@ -6,7 +6,8 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
 - ``app_send_s``, ``app_recv_s``, ``app_byte_s``: relative least squares of the live per-call
   times on message size (two intercepts, one shared slope; both transports pooled), from runs
   that record no messages; ``app_record_s``: what recording each message adds (the same runs
-  recording every message; median per-call difference).
+  recording every message; median per-call difference); ``app_cost_cv``: the spread of the
+  gaps between back-to-back calls in those runs (robust: 10-90% range over a normal's).
 - ``app_gil``: a live inproc burst, publisher and subscriber threads of one process: whether the
   subscriber runs while the publisher sends (it does not under CPython's GIL).
 - ``engine_msg_s``, ``engine_byte_s``: relative least squares of the bare I/O-thread time per
@@ -272,7 +273,8 @@ def _fit_interval(m: Measurements, base: CostModel, params: dict[str, Any]) -> f
     return value
 
 
-def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]) -> tuple[AppFit, float]:
+def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]
+             ) -> tuple[AppFit, float, float]:
     """The per-call costs of an application that records nothing, and what recording each
     message adds (``app_record_s``: the median over runs of the per-call difference)."""
     sends = [(r["size"], r["send_bare_s"]) for r in m.app]
@@ -281,6 +283,12 @@ def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]) -> tuple[
     extra = [(r["send"]["mean_s"] - r["send_bare_s"] + r["recv"]["mean_s"] - r["recv_bare_s"]) / 2
              for r in m.app]
     record = max(0.0, float(np.median(extra)))
+    # robust spread of one call: the 10-90% range of the gaps between back-to-back calls over
+    # that of a normal distribution (2 × 1.2816 σ), relative to the median; descheduling
+    # outliers, which a standard deviation would count, stay out of it
+    spreads = [(r[k]["p90_s"] - r[k]["p10_s"]) / (2.5631 * r[k]["p50_s"])
+               for r in m.app for k in ("send", "recv") if "p10_s" in r[k] and r[k]["p50_s"] > 0]
+    cv = float(np.median(spreads)) if spreads else base.app_cost_cv
     alone = {kind: fit_line(*zip(*rows, strict=True)) for kind, rows in (("send", sends),
                                                                          ("recv", recvs))}
     quality = {"r2": fit.r2, "max_abs_rel_residual": max(map(abs, fit.rel_residuals)),
@@ -298,7 +306,10 @@ def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]) -> tuple[
     _param(params, "app_record_s", record, base.app_record_s,
            "the same runs recording every message: median per-call difference",
            {"differences_s": extra})
-    return fit, record
+    _param(params, "app_cost_cv", cv, base.app_cost_cv,
+           "the same runs recording every message: (p90 - p10) / (2.563 p50) of the gaps "
+           "between back-to-back calls, median over runs and directions", {"spreads": spreads})
+    return fit, record, cv
 
 
 def _fit_gil(m: Measurements, base: CostModel, params: dict[str, Any]) -> bool:
@@ -429,10 +440,10 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     base = base or CostModel()
     params: dict[str, Any] = {}
     interval = _fit_interval(m, base, params)
-    (app, record), eng = _fit_app(m, base, params), _fit_engine(m, base, params)
+    (app, record, cv), eng = _fit_app(m, base, params), _fit_engine(m, base, params)
     gil = _fit_gil(m, base, params)
     partial = base.model_copy(update={
-        "app_gil": gil,
+        "app_gil": gil, "app_cost_cv": cv,
         "app_send_s": app.send_s, "app_recv_s": app.recv_s, "app_byte_s": app.byte_s,
         "app_record_s": record,
         "engine_msg_s": eng.intercept, "engine_byte_s": eng.slope,

@@ -134,8 +134,8 @@ def _times(events: Any, node: str, event: str) -> np.ndarray:
 def _per_call(t: np.ndarray) -> dict[str, float]:
     """Mean seconds per call over a run of back-to-back calls, and the spread of the gaps."""
     gaps = np.diff(t)
-    return {"mean_s": float((t[-1] - t[0]) / (len(t) - 1)), "p50_s": float(np.median(gaps)),
-            "p90_s": float(np.percentile(gaps, 90))}
+    return {"mean_s": float((t[-1] - t[0]) / (len(t) - 1)), "p10_s": float(np.percentile(gaps, 10)),
+            "p50_s": float(np.median(gaps)), "p90_s": float(np.percentile(gaps, 90))}
 
 
 def app_costs(transport: str, size: int, count: int, seed: int, timeout: float) -> dict[str, Any]:

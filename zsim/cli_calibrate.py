@@ -22,6 +22,7 @@ from zsim.progress import progress_bar
 SHORT_METHODS = (  # first match wins
     ("app_gil", "live inproc burst"),
     ("app_record", "live calls, with/without log"),
+    ("app_cost_cv", "live call gaps, 10-90% range"),
     ("io_wakeup", "REQ/REP RTT equation"),
     ("app_wakeup", "REQ/REP RTT equation"),
     ("app_", "live send/recv calls, LS on size"),
@@ -100,6 +101,8 @@ def fmt_quality(q: dict[str, Any]) -> str:
         parts.append(f"KS D={q['ks_d']:.2f} p={q['ks_p']:.2f} n={q['n']}")
     if "shares" in q:
         parts.append("share taken " + ", ".join(f"{x:.0%}" for x in q["shares"]))
+    if q.get("spreads"):
+        parts.append(f"runs {min(q['spreads']):.2f}-{max(q['spreads']):.2f}")
     if "differences_s" in q:
         parts.append(f"median {fmt_seconds(float(np.median(q['differences_s'])))}")
     if "probe_max_over_interval" in q:

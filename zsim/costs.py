@@ -48,6 +48,11 @@ class CostModel(BaseModel):
     app_byte_s: float = Field(
         0.1e-9, ge=0, description="extra application cost per payload byte (copy)"
     )
+    app_cost_cv: float = Field(
+        0.0, ge=0, description="spread of each send/recv call's application cost: gamma "
+        "distributed with the costs above as its mean and this coefficient of variation "
+        "(0 = every call costs the same)"
+    )
     app_record_s: float = Field(
         0.0, ge=0, description="extra application cost of each send/recv when the run records "
         "messages (the live backend's per-message event log; 0 for an application that logs "

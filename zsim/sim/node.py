@@ -82,6 +82,26 @@ class AppThread:
         return event
 
 
+class CostSpread:
+    """Factors of mean 1 and coefficient of variation ``cv`` (gamma), one per call, drawn in
+    blocks from a stream of their own (the node's other draws do not shift)."""
+
+    __slots__ = ("at", "block", "rng", "shape")
+
+    def __init__(self, rng: np.random.Generator, cv: float) -> None:
+        self.rng = rng
+        self.shape = 1.0 / (cv * cv)
+        self.block = np.empty(0)
+        self.at = 0
+
+    def factor(self) -> float:
+        if self.at == len(self.block):
+            self.block = self.rng.standard_gamma(self.shape, 4096) / self.shape
+            self.at = 0
+        self.at += 1
+        return float(self.block[self.at - 1])
+
+
 class SimNode:
     """One incarnation of a scenario node."""
 
@@ -100,6 +120,8 @@ class SimNode:
         self.api = Node(name, spec.index, np.random.default_rng(behaviour_seed), incarnation,
                         metrics=stats.metrics)
         self.system_rng = np.random.default_rng(system_seed)
+        self.spread = (CostSpread(np.random.default_rng([system_seed, 1]), costs.app_cost_cv)
+                       if costs.app_cost_cv > 0 else None)
         self.app = AppThread(self.env, costs.app_wakeup_s)
         self.gil = world.gil  # None unless app threads share an interpreter lock (zsim.sim.gil)
         self.io = IoThread(self.env)
@@ -196,6 +218,8 @@ class SimNode:
                         sock = self._socket(op.socket)
                         msg = op.message
                         cost = self._t_send_cost + self._byte_cost * msg.size
+                        if self.spread is not None:
+                            cost *= self.spread.factor()
                         if cost > 0:
                             yield env.timeout(cost)
                         result = self._send_now(sock, msg)
@@ -214,6 +238,8 @@ class SimNode:
                             if self.gil is not None and self.gil.holder is not self:
                                 yield from self._take_gil()  # back from a wait
                             cost = self._t_recv_cost + self._byte_cost * result.size
+                            if self.spread is not None:
+                                cost *= self.spread.factor()
                             if cost > 0:
                                 yield env.timeout(cost)
                             self._received(sock, result)
