@@ -8,8 +8,8 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
   that record no messages; ``app_record_s``: what recording each message adds (the same runs
   recording every message; median per-call difference); ``app_cost_cv``: the spread of the
   gaps between back-to-back calls in those runs (robust: 10-90% range over a normal's).
-- ``app_gil``: a live inproc burst, publisher and subscriber threads of one process: whether the
-  subscriber runs while the publisher sends (it does not under CPython's GIL).
+- ``app_gil_wait_s``: a live inproc burst, publisher and subscriber threads of one process: how
+  long the subscriber waits to run while the publisher sends (CPython's GIL).
 - ``engine_msg_s``, ``engine_byte_s``: relative least squares of the bare I/O-thread time per
   message on wire bytes. ``bandwidth_Bps`` is not separable on loopback (the kernel copies are
   I/O-thread work): kept, raised to 1/engine_byte_s if it would be the bottleneck.
@@ -312,17 +312,21 @@ def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]
     return fit, record, cv
 
 
-def _fit_gil(m: Measurements, base: CostModel, params: dict[str, Any]) -> bool:
-    """Threads share a lock when the subscriber took under a quarter of what parallel threads
-    would have taken during the publisher's burst (it takes none under CPython's GIL)."""
+def _fit_gil(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
+    """The subscriber thread takes a share s of what parallel threads would (burst / service):
+    each message costs it service + its wait for the lock, so wait = service × (1/s - 1); the
+    median over runs. A share of 1 (or more) means no lock: 0."""
     if not m.gil:
-        _param(params, "app_gil", base.app_gil, base.app_gil, "not measured: default", {})
-        return base.app_gil
+        _param(params, "app_gil_wait_s", base.app_gil_wait_s, base.app_gil_wait_s,
+               "not measured: default", {})
+        return base.app_gil_wait_s
     shares = [r["taken_during_burst"] / max(r["parallel_would_take"], 1.0) for r in m.gil]
-    value = bool(np.median(shares) < 0.25)
-    _param(params, "app_gil", value, base.app_gil,
-           "live inproc burst: messages the subscriber thread took during the publisher "
-           "thread's burst, as a share of burst / service; lock if the median share < 0.25",
+    waits = [r["service_s"] * (1 / max(x, 1e-3) - 1) if x < 1 else 0.0
+             for r, x in zip(m.gil, shares, strict=True)]
+    value = max(0.0, float(np.median(waits)))
+    _param(params, "app_gil_wait_s", value, base.app_gil_wait_s,
+           "live inproc burst: share s of burst / service the subscriber thread took while the "
+           "publisher thread sent; wait = service × (1/s - 1), median over runs",
            {"shares": shares}, m.gil)
     return value
 
@@ -441,9 +445,9 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     params: dict[str, Any] = {}
     interval = _fit_interval(m, base, params)
     (app, record, cv), eng = _fit_app(m, base, params), _fit_engine(m, base, params)
-    gil = _fit_gil(m, base, params)
+    gil_wait = _fit_gil(m, base, params)
     partial = base.model_copy(update={
-        "app_gil": gil, "app_cost_cv": cv,
+        "app_gil_wait_s": gil_wait, "app_cost_cv": cv,
         "app_send_s": app.send_s, "app_recv_s": app.recv_s, "app_byte_s": app.byte_s,
         "app_record_s": record,
         "engine_msg_s": eng.intercept, "engine_byte_s": eng.slope,
@@ -517,21 +521,23 @@ def _validate_rtt(model: CostModel, m: Measurements) -> dict[str, Any]:
 
 
 def _validate_join(model: CostModel, m: Measurements) -> dict[str, Any]:
-    """Per transport and rate: the live mean window and loss, the closed form, and the one
-    value the (deterministic) simulator gives."""
+    """Per transport and rate: the live mean window and loss, the closed form, and the mean
+    over as many simulation seeds as there were live runs (at least 10)."""
     from zsim.catalog import SHIPPED
     from zsim.sim import simulate
 
     out = {}
     for t, rate in sorted({(s["transport"], s["rate"]) for s in m.join}):
         live = [x for x in m.join if x["transport"] == t and x["rate"] == rate]
-        result = simulate(_with_model(SHIPPED / "slow_joiner.toml", join_overrides(t, rate),
-                                      model))
+        sc = _with_model(SHIPPED / "slow_joiner.toml", join_overrides(t, rate), model)
+        runs = [simulate(sc, seed=k) for k in range(max(10, len(live)))]
+        windows = [w for w in map(join_window_of, runs) if w is not None]
         out[f"{t}@{rate:g}"] = {
             "live_mean_s": float(np.mean([x["window_s"] for x in live])),
-            "closed_form_s": join_window(model, t, rate), "sim_s": join_window_of(result),
+            "closed_form_s": join_window(model, t, rate),
+            "sim_s": float(np.mean(windows)) if windows else math.nan,
             "live_lost_mean": float(np.mean([x["lost"] for x in live])),
-            "sim_lost": result.metric("subscriber", "lost")}
+            "sim_lost": float(np.mean([r.metric("subscriber", "lost") for r in runs]))}
     return out
 
 

@@ -347,7 +347,7 @@ def gil_probe(runs: int, seed: int, timeout: float) -> list[dict[str, float]]:
         recvs = _times(ev, "subscriber", "recv")
         burst = float(sends[-1] - sends[0])
         during = int(np.sum((recvs > sends[0]) & (recvs < sends[-1])))
-        out.append({"burst_s": burst, "taken_during_burst": during,
+        out.append({"burst_s": burst, "service_s": service, "taken_during_burst": during,
                     "parallel_would_take": burst / service})
     return out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from zsim.catalog import scenario_path
+from zsim.records import RunResult
 from zsim.scenario import load_scenario
 from zsim.sim import simulate
 from zsim.sim.node import CostSpread
@@ -15,7 +16,7 @@ from zsim.sim.node import CostSpread
 BURST = {"transport": "tcp", "hwm": 100, "size": 10, "count": 2000, "service": 0.0005}
 
 
-def _run(cv: float, seed: int = 0):  # noqa: ANN202
+def _run(cv: float, seed: int = 0) -> RunResult:
     sc = load_scenario(scenario_path("slow_subscriber"), BURST)
     model = sc.model.model_copy(update={"app_cost_cv": cv, "app_send_s": 14.26e-6,
                                         "command_interval_s": 1.429e-3})

@@ -20,7 +20,7 @@ from zsim.costs import CostModel
 from zsim.progress import progress_bar
 
 SHORT_METHODS = (  # first match wins
-    ("app_gil", "live inproc burst"),
+    ("app_gil_wait", "live inproc burst"),
     ("app_record", "live calls, with/without log"),
     ("app_cost_cv", "live call gaps, 10-90% range"),
     ("io_wakeup", "REQ/REP RTT equation"),
@@ -164,10 +164,10 @@ def _validation_lines(v: dict[str, Any]) -> list[str]:
         lines.append(f"  rtt {t}: live {fmt_seconds(r['live_s'])}, closed form "
                      f"{fmt_seconds(r['closed_form_s'])}, sim {fmt_seconds(r['sim_s'])}")
     for key, r in sorted(v.get("join_window", {}).items()):
-        sim = fmt_seconds(r["sim_s"]) if r["sim_s"] is not None else "-"
+        sim = fmt_seconds(r["sim_s"]) if r["sim_s"] == r["sim_s"] else "-"  # NaN: none
         lines.append(f"  join {key}: live mean {fmt_seconds(r['live_mean_s'])} (lost "
                      f"{r['live_lost_mean']:.1f}), closed form {fmt_seconds(r['closed_form_s'])},"
-                     f" sim {sim} (lost {r['sim_lost']:.0f})")
+                     f" sim mean {sim} (lost {r['sim_lost']:.1f})")
     for r in v.get("capacity", []):
         lines.append(f"  capacity {r['transport']} {r['size']} B hwm {r['sndhwm']}: live "
                      f"{r['accepted']}, model {r['predicted']:.0f} ({r['rel_error']:+.0%})")

@@ -58,11 +58,11 @@ class CostModel(BaseModel):
         "messages (the live backend's per-message event log; 0 for an application that logs "
         "nothing)"
     )
-    app_gil: bool = Field(
-        False, description="the application threads of one process (the nodes of a scenario "
-        "that links nodes by inproc) take turns under one interpreter lock, as CPython's GIL "
-        "with pyzmq: a thread that must run waits until the running one blocks in a wait. "
-        "False: they run in parallel (C, C++)"
+    app_gil_wait_s: float = Field(
+        0.0, ge=0, description="the application threads of one process (the nodes of a "
+        "scenario that links nodes by inproc) take turns under one interpreter lock, as "
+        "CPython's GIL: a thread that must run while another runs waits this long on average "
+        "(exponential), or until that one waits. 0: they run in parallel (C, C++)"
     )
     app_wakeup_s: float = Field(
         8e-6, ge=0, description="an application thread blocked in zmq wakes after this"

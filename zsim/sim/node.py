@@ -213,7 +213,7 @@ class SimNode:
                 try:
                     # Send and Recv are the hot path: handled inline, a generator only to block.
                     if type(op) is Send:
-                        if self.gil is not None and self.gil.holder is not self:
+                        if self.gil is not None and not self.gil.runs(self):
                             yield from self._take_gil()
                         sock = self._socket(op.socket)
                         msg = op.message
@@ -228,14 +228,14 @@ class SimNode:
                         if result:
                             self._sent(sock, msg)
                     elif type(op) is Recv:
-                        if self.gil is not None and self.gil.holder is not self:
+                        if self.gil is not None and not self.gil.runs(self):
                             yield from self._take_gil()
                         sock = self._socket(op.socket)
                         result = self._recv_now(sock)
                         if result is None:
                             result = yield from self._recv_blocking(sock, op.timeout)
                         if result is not None:
-                            if self.gil is not None and self.gil.holder is not self:
+                            if self.gil is not None and not self.gil.runs(self):
                                 yield from self._take_gil()  # back from a wait
                             cost = self._t_recv_cost + self._byte_cost * result.size
                             if self.spread is not None:
@@ -276,8 +276,12 @@ class SimNode:
         raise TypeError(f"{self.name}: a behaviour yielded {op!r}, not an operation")
 
     def _take_gil(self) -> Generator[simpy.Event, Any, None]:
-        assert self.gil is not None
-        turn = self.gil.acquire(self)
+        """Run: take the lock, or hand it over first when a waiter asked for it."""
+        gil = self.gil
+        assert gil is not None
+        if gil.holder is self:  # asked to drop it (drop_request): back in the queue
+            gil.release(self)
+        turn = gil.acquire(self)
         if turn is not None:
             yield turn
 

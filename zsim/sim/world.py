@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import simpy
 
 from zsim.records import Recorder
@@ -39,7 +40,9 @@ class World:
         self.recorder = Recorder(messages=(record or scenario.run.record) == "messages")
         self.network = Network(self.env)
         # one interpreter lock when the nodes are threads of one process (see zsim.sim.gil)
-        self.gil = Gil(self.env) if self.costs.app_gil and scenario.inproc_between_nodes() else None
+        self.gil = (Gil(self.env, self.costs.app_gil_wait_s, np.random.default_rng([seed, 2]))
+                    if self.costs.app_gil_wait_s > 0 and scenario.inproc_between_nodes()
+                    else None)
         self.nodes: dict[str, SimNode] = {}
         self.stats = {name: NodeStats() for name in scenario.nodes}
         self.marks: dict[str, set[str]] = {}
