@@ -8,6 +8,8 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
   that record no messages; ``app_record_s``: what recording each message adds (the same runs
   recording every message; median per-call difference); ``app_cost_cv``: the spread of the
   gaps between back-to-back calls in those runs (robust: 10-90% range over a normal's).
+- ``command_post_s``: bare tcp sends spaced so that the I/O thread sleeps between them, to a
+  reader (each send wakes it) minus to nobody.
 - ``app_gil_wait_s``: a live inproc burst, publisher and subscriber threads of one process: how
   long the subscriber waits to run while the publisher sends (CPython's GIL).
 - ``engine_msg_s``, ``engine_byte_s``: relative least squares of the bare I/O-thread time per
@@ -331,6 +333,19 @@ def _fit_gil(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
     return value
 
 
+def _fit_post(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
+    if not m.posts:
+        _param(params, "command_post_s", base.command_post_s, base.command_post_s,
+               "not measured: default", {})
+        return base.command_post_s
+    extra = [r["woken_send_s"] - r["idle_send_s"] for r in m.posts]
+    value = max(0.0, float(np.median(extra)))
+    _param(params, "command_post_s", value, base.command_post_s,
+           "bare tcp PUSH sends 40 µs apart: to a PULL (each wakes the sleeping I/O thread) minus "
+           "to nobody (the pipe just fills); median over runs", {"differences_s": extra}, m.posts)
+    return value
+
+
 def _fit_engine(m: Measurements, base: CostModel, params: dict[str, Any]) -> LineFit:
     fit = fit_line([r["wire"] for r in m.engine], [r["per_msg_s"] for r in m.engine])
     quality = {"r2": fit.r2, "max_abs_rel_residual": max(map(abs, fit.rel_residuals))}
@@ -446,7 +461,9 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     interval = _fit_interval(m, base, params)
     (app, record, cv), eng = _fit_app(m, base, params), _fit_engine(m, base, params)
     gil_wait = _fit_gil(m, base, params)
+    post = _fit_post(m, base, params)
     partial = base.model_copy(update={
+        "command_post_s": post,
         "app_gil_wait_s": gil_wait, "app_cost_cv": cv,
         "app_send_s": app.send_s, "app_recv_s": app.recv_s, "app_byte_s": app.byte_s,
         "app_record_s": record,

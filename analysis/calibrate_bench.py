@@ -14,6 +14,8 @@ linger 0, every wait bounded, temporary ipc directories removed):
 - ``capacity``: PUSH with NOBLOCK into an idle PULL until EAGAIN persists;
 - ``engine``: I/O-thread throughput, timed with no Python in the data path;
 - ``command_probe``: the send-side command throttle seen on inproc;
+- ``post_probe``: what a send costs when it must wake the sleeping I/O thread (activate_read),
+  against a send whose pipe nobody reads;
 - ``tsc_hz``: the time-stamp counter's rate, which sets libzmq's max_command_delay.
 Nothing here fits anything: ``zsim.analysis.calibrate`` does that.
 """
@@ -75,6 +77,8 @@ class Plan:
     engine_reps: int = 3  # the median counts: page faults and descheduling only slow a run
     probes: int = 40
     gil_runs: int = 3
+    post_runs: int = 3
+    post_sends: int = 2000
     timeout: float = 60.0
 
     @classmethod
@@ -85,7 +89,8 @@ class Plan:
                    app_bytes=10_000_000, rtt_requests=500, rtt_runs=1, join_rates=(10_000.0,),
                    join_runs=3, cap_sizes=(100, 10000), cap_hwms=(10, 1000),
                    engine_sizes=(10, 1000, 100000), engine_count=50_000,
-                   engine_bytes=10_000_000, engine_reps=1, probes=15, gil_runs=1,
+                   engine_bytes=10_000_000, engine_reps=1, probes=15, gil_runs=1, post_runs=1,
+                   post_sends=500,
                    timeout=timeout)
 
     def steps(self) -> int:
@@ -107,6 +112,7 @@ class Measurements:
     engine: list[dict[str, Any]] = field(default_factory=list)
     probes: list[float] = field(default_factory=list)
     gil: list[dict[str, float]] = field(default_factory=list)
+    posts: list[dict[str, float]] = field(default_factory=list)
     tsc: dict[str, Any] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     wall_s: float = 0.0
@@ -285,6 +291,36 @@ def engine(transport: str, size: int, count: int) -> dict[str, Any]:
             "per_msg_s": drained / lwm, "bare_send_s": send_s}
 
 
+def post_probe(n: int, gap_s: float = 40e-6) -> dict[str, float]:
+    """Mean time of a 100 B PUSH send, one every ``gap_s`` (long enough for the I/O thread to
+    drain the pipe and sleep): over tcp to a PULL, where each send finds the reader asleep and
+    posts activate_read (libzmq pipe_t::flush → mailbox_t::send → signaler_t::send), and to an
+    endpoint nobody listens on, where the pipe just fills."""
+    out: dict[str, float] = {}
+    for mode in ("idle", "woken"):
+        with _two_sides() as (cs, cr, tmp):
+            pull = _socket(cr, zmq.PULL, rcvhwm=0)
+            pull.bind(_endpoint("tcp", tmp))
+            real = pull.getsockopt_string(zmq.LAST_ENDPOINT)
+            push = _socket(cs, zmq.PUSH, sndhwm=0)
+            if mode == "woken":
+                push.connect(real)
+            else:  # a port nobody listens on: the connection never comes up
+                pull.close(linger=0)
+                push.connect(real)
+            time.sleep(0.05)
+            clock, buf, total = time.perf_counter, b"x" * 100, 0.0
+            for _ in range(n):
+                t0 = clock()
+                push.send(buf)
+                t1 = clock()
+                total += t1 - t0
+                while clock() < t1 + gap_s:
+                    pass
+            out[f"{mode}_send_s"] = total / n
+    return out
+
+
 def command_probe(n: int, seed: int = 0) -> list[float]:
     """Delays from an inproc SUB's connect() (the PUB's ``bind`` command is posted) to the send
     of the first message it gets, with the PUB sending in a tight loop in the same thread: the
@@ -331,16 +367,19 @@ def _probe_once(ctx: zmq.Context, ep: str, rng: random.Random) -> float:
 
 
 def gil_probe(runs: int, seed: int, timeout: float) -> list[dict[str, float]]:
-    """Live slow_subscriber over inproc (its nodes are threads of one process), with room for
-    the whole burst: per run, how many messages the subscriber took while the publisher was
-    still sending, against how many it would take if the threads ran in parallel (burst length
-    over its service time). Under CPython's GIL the busy publisher keeps it from running
-    (``zsim.sim.gil``)."""
+    """Live slow_subscriber over inproc (its nodes are threads of one process), a burst that
+    overruns the subscriber (HWM 50: the publisher drops most of it, as in any slow-consumer
+    burst): per run, how many messages the subscriber took while the publisher was still
+    sending, against how many it would take if the threads ran in parallel (burst length over
+    its service time). Under CPython's GIL the busy publisher holds it back (``zsim.sim.gil``);
+    how much depends on how long the publisher spends outside Python per call, which is why
+    the probe's publisher drops like the bursts it stands for (with room for every message it
+    spends longer in libzmq, and the subscriber gets the lock more often)."""
     out: list[dict[str, float]] = []
     service = 0.0005
     for k in range(runs):
         result = _live(SHIPPED / "slow_subscriber.toml",
-                       {"transport": "inproc", "hwm": 5000, "count": 3000, "size": 10,
+                       {"transport": "inproc", "hwm": 50, "count": 3000, "size": 10,
                         "service": service}, seed + k, timeout)
         ev = result.events
         sends = _times(ev, "publisher", "send")
@@ -417,6 +456,7 @@ def run_benchmarks(plan: Plan, step: Callable[[str], None] = lambda _s: None) ->
     t0 = time.perf_counter()
     m.tsc = tsc_hz()
     m.probes = command_probe(plan.probes)
+    m.posts = [post_probe(plan.post_sends) for _ in range(plan.post_runs)]
     step("command throttle")
     for transport in plan.app_transports:
         for size in plan.app_sizes:

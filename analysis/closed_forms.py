@@ -188,7 +188,9 @@ def predict_slow_subscriber(sc: Scenario) -> list[Prediction]:
 
 def reqrep_rtt(costs: CostModel, transport: str, size: int = 5) -> float:
     """One request/reply round trip with no service time: each way a send call, the I/O
-    wake-up and engine work on both sides, the link, and the receiver's wake-up and recv."""
+    wake-up and engine work on both sides, the link, and the receiver's wake-up and recv.
+    (The command a send posts to the sleeping reader, command_post_s, delays the sender's next
+    call, not this message: the reader is woken as it is posted.)"""
     if transport == "inproc":
         one_way = costs.app_send_s + costs.app_wakeup_s + costs.app_recv_s
     else:

@@ -10,9 +10,8 @@ from zsim.scenario import load_scenario
 from zsim.sim import simulate
 from zsim.sim.node import CostSpread
 
-# a publisher whose 100 sends fill one command interval exactly, against a 100-message pipe
-# whose reader acknowledges every 50 reads: with identical calls the throttle locks in phase
-# with the acknowledgements
+# a publisher whose ~100 sends fill one command interval, against a 100-message pipe: at each
+# throttled command processing it learns that everything was read and gets a full 100 again
 BURST = {"transport": "tcp", "hwm": 100, "size": 10, "count": 2000, "service": 0.0005}
 
 
@@ -35,7 +34,8 @@ def test_same_seed_same_records() -> None:
 
 
 def test_spread_breaks_the_phase_lock_of_identical_calls() -> None:
-    # identical calls: the throttle always lands just after an acknowledgement, ~1 drop per
-    # interval; a 30% spread lands it anywhere in the 50-read cycle: ten times the drops
+    # identical calls: every interval holds the same ~100 sends, about one too many; with a 30%
+    # spread some intervals hold many more (their surplus is dropped) and some fewer
+    # (their room is not carried over): ten times the drops
     assert _run(0.0).metric("publisher", "dropped") == 19
     assert [_run(0.3, seed).metric("publisher", "dropped") for seed in range(3)] == [226, 320, 179]

@@ -23,6 +23,7 @@ SHORT_METHODS = (  # first match wins
     ("app_gil_wait", "live inproc burst"),
     ("app_record", "live calls, with/without log"),
     ("app_cost_cv", "live call gaps, 10-90% range"),
+    ("command_post", "bare sends, woken vs idle"),
     ("io_wakeup", "REQ/REP RTT equation"),
     ("app_wakeup", "REQ/REP RTT equation"),
     ("app_", "live send/recv calls, LS on size"),

@@ -64,6 +64,11 @@ class CostModel(BaseModel):
         "CPython's GIL: a thread that must run while another runs waits this long on average "
         "(exponential), or until that one waits. 0: they run in parallel (C, C++)"
     )
+    command_post_s: float = Field(
+        0.0, ge=0, description="an application thread's cost of sending a command to a thread "
+        "that sleeps (activate_read when its reader found the pipe empty, activate_write every "
+        "lwm reads): libzmq signals it with an eventfd write"
+    )
     app_wakeup_s: float = Field(
         8e-6, ge=0, description="an application thread blocked in zmq wakes after this"
     )

@@ -9,7 +9,9 @@ libzmq rules modelled (src/pipe.cpp, src/ypipe.hpp):
   flush then returns false and the writer sends ``activate_read`` to wake it (``pipe_t::flush``).
 - CONFLATE pipes hold only the newest message and ignore the HWM (``ypipe_conflate``).
 Endpoints are told through ``PipeListener`` callbacks; whether a callback costs a command
-delivery (a socket's mailbox) or an I/O-thread wake-up is the listener's business.
+delivery (a socket's mailbox) or an I/O-thread wake-up is the listener's business, and so is
+what sending the command costs the sender's thread (``command_posted``: mailbox_t::send writes
+the command and, to a sleeping thread, signals it: an eventfd write, src/signaler.cpp).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ class PipeListener(Protocol):
 
     def write_activated(self, pipe: Pipe, msgs_read: int) -> None:
         """The reader has read ``msgs_read`` messages in all (activate_write)."""
+
+    def command_posted(self) -> None:
+        """This end's thread has just sent the other end a command (its cost is the thread's)."""
 
 
 def compute_lwm(hwm: int) -> int:
@@ -71,6 +76,8 @@ class Pipe:
             self.reader_asleep = False
             if self.reader is not None:
                 self.reader.read_activated(self)
+                if self.writer is not None:
+                    self.writer.command_posted()
 
     def check_read(self) -> bool:
         """Is a message ready? If not, the reader goes to sleep until the next flush."""
@@ -85,6 +92,8 @@ class Pipe:
         self.read += 1
         if self.lwm > 0 and self.read % self.lwm == 0 and self.writer is not None:
             self.writer.write_activated(self, self.read)
+            if self.reader is not None:
+                self.reader.command_posted()
         return msg
 
     def __len__(self) -> int:

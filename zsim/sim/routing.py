@@ -59,6 +59,9 @@ class Conn:
     def write_activated(self, pipe: Pipe, msgs_read: int) -> None:
         self.socket.post(ACTIVATE_WRITE, self, msgs_read)
 
+    def command_posted(self) -> None:
+        self.socket.node.app_posts += 1  # paid by the application thread (zsim.sim.node)
+
     def try_write(self, msg: Any) -> bool:
         """pipe_t::check_write + write: False (and inactive until activate_write) when full."""
         if not self.out_active or not self.alive:
