@@ -11,6 +11,8 @@
     Rate = N / (last recv - first send) on the same monotonic clock.
 
 Both are measured in the same run, interleaved, ``--repeat`` times; the best of each counts.
+(c) floor: the per-message Python of the behaviour API and the message-id codec alone, with no
+    sockets (what any live driver runs), and the ratio a zero-cost driver would reach with it.
 The last line is ``ratio=live/bare`` (the issue aims for >= 0.8).
 
     python bench/live_overhead.py                   # N = 200k over tcp loopback, ~30-40 s
@@ -32,7 +34,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_flow import HWM, SIZE, flow_text, flow_window
+from bench_flow import HWM, SIZE, flow_text, flow_window, puller, pusher
 
 IO_TIMEOUT_MS = 20_000  # a stuck bare peer gives up after this
 
@@ -58,6 +60,31 @@ def live_rate(n: int, transport: str, timeout: float,
     t_started, t_done = flow_window(result.events)
     flow = t_done - t_started
     return received / flow, flow, wall
+
+
+# --- (c) the floor: Python no live driver can skip ----------------------------------------------
+def api_floor(n: int) -> tuple[float, float]:
+    """Per-message seconds, in this process with no sockets, of what any live driver must run:
+    the pusher's generator step (its op and message) plus encoding the message id into the
+    payload; decoding it plus the puller's generator step."""
+    import numpy as np
+
+    from zsim.behaviours.api import Node
+    from zsim.live.codec import decode_body, encode_body
+
+    gen = pusher(Node("pusher", 0, np.random.default_rng(0)), {"count": n + 1, "size": SIZE})
+    op = next(gen)  # its "started" mark
+    t0 = time.perf_counter()
+    for _ in range(n):
+        op = gen.send(None)
+        data = encode_body(op.message)
+    push_s = (time.perf_counter() - t0) / n
+    sink = puller(Node("puller", 1, np.random.default_rng(1)), {"count": n + 1})
+    next(sink)  # its "ready" mark
+    t0 = time.perf_counter()
+    for _ in range(n):
+        sink.send(decode_body(data))
+    return push_s, (time.perf_counter() - t0) / n
 
 
 # --- (b) bare pyzmq, two processes ------------------------------------------------------------
@@ -191,6 +218,12 @@ def main() -> None:
     print(f"live PUSH->PULL ({args.transport}, {SIZE} B, lifecycle, {flow}): "
           f"best {live_best:,.0f} msg/s")
     print(f"bare pyzmq PUSH->PULL ({args.transport}, {SIZE} B):       best {bare_best:,.0f} msg/s")
+    push_s, pull_s = api_floor(min(args.n, 200_000))
+    bare_s = 1.0 / bare_best
+    print(f"floor: the behaviour API and the id codec alone cost {push_s * 1e6:.2f} µs (pusher) "
+          f"and {pull_s * 1e6:.2f} µs (puller) per message against bare pyzmq's "
+          f"{bare_s * 1e6:.2f} µs: even a driver that cost nothing would reach at most "
+          f"ratio {bare_s / (bare_s + max(push_s, pull_s)):.2f}")
     print(f"pyzmq {zmq.__version__}, libzmq {zmq.zmq_version()}, "
           f"load average {os.getloadavg()[0]:.2f}, cpus {os.cpu_count()}")
     print(f"ratio={live_best / bare_best:.4f}")
