@@ -144,9 +144,11 @@ class LiveNode:
     def now(self) -> float:
         return (time.monotonic_ns() - self.t0) / 1e9
 
-    def record(self, sock: str, event: str, peer: str = "", detail: str = "") -> None:
+    def record(self, sock: str, event: str, peer: str = "", detail: str = "",
+               t: float | None = None) -> None:
+        row = (self.now() if t is None else t, self.name, sock, event, "", -1, 0, peer, "", detail)
         with self.lock:
-            self.events.append((self.now(), self.name, sock, event, "", -1, 0, peer, "", detail))
+            self.events.append(row)
 
     def record_msg(self, sock: str, event: str, msg: Any, t: float | None = None) -> None:
         if self.cfg.messages and isinstance(msg, Message):
@@ -250,7 +252,8 @@ class LiveNode:
             self.maybe_flush()
 
     # --- sockets ----------------------------------------------------------------------------
-    def boot(self) -> None:
+    def open_sockets(self) -> None:
+        """Create the sockets with their options and monitors."""
         ctx = self.ctx
         assert ctx is not None
         tag = f"{os.getpid()}-{id(self)}"
@@ -267,17 +270,23 @@ class LiveNode:
         self.monitor_thread = threading.Thread(target=self._monitor_loop, daemon=True,
                                                name=f"zsim-monitor-{self.name}")
         self.monitor_thread.start()
-        bound: list[str] = []
+
+    def bind_all(self) -> list[tuple[str, str]]:
+        """Bind every bind endpoint and tell the runner; the (socket, endpoint) pairs bound."""
+        bound: list[tuple[str, str]] = []
         for sspec in self.spec.sockets:
             for ep in sspec.bind:
                 self.sockets[sspec.name].bind(self.cfg.endpoints[ep])
-                self.record(sspec.name, "bind", ep)
                 if transport_of(ep) == "inproc":
                     self._note_handshake(sspec.name)
-                bound.append(ep)
+                bound.append((sspec.name, ep))
         if bound:
-            self.conn.send(("bound", bound))
-            self.bound.update(bound)
+            self.conn.send(("bound", [ep for _, ep in bound]))
+            self.bound.update(ep for _, ep in bound)
+        return bound
+
+    def connect_all(self) -> None:
+        """Connect every connect endpoint, once the peers bound at or before now have."""
         if self.cfg.wait_bound:
             self.wait_for(lambda: self.bound.issuperset(self.cfg.wait_bound), BOUND_WAIT_S)
         for sspec in self.spec.sockets:
@@ -535,13 +544,26 @@ class LiveNode:
         error: str | None = None
         try:
             self.prepare()
+            at = self.spec.start.at if cfg.incarnation == 0 else (self.spec.restart_at or 0.0)
+            # A node that starts at 0 opens and binds before the common start: then its sockets
+            # are there at t = 0 as in the simulation, and the nodes that connect at 0 need not
+            # wait for a bind relayed through the runner (milliseconds on a small host).
+            early = at == 0.0
+            bound = []
+            if early:
+                self.open_sockets()
+                bound = self.bind_all()
             self.conn.send(("loaded",))
             self.wait_for(lambda: self.t0 != 0, None)
-            at = self.spec.start.at if cfg.incarnation == 0 else (self.spec.restart_at or 0.0)
             self.sleep_until(self.t0 + int(at * 1e9))
             if cfg.incarnation:
                 self.record("", "restart")
-            self.boot()
+            if not early:
+                self.open_sockets()
+                bound = self.bind_all()
+            for sock, ep in bound:
+                self.record(sock, "bind", ep, t=at if early else None)
+            self.connect_all()
             start = self.spec.start
             if cfg.incarnation == 0 and start.after:
                 self.wait_for(lambda: self.released, None)
