@@ -57,6 +57,7 @@ def errors_by_profile(table: pd.DataFrame) -> Figure | None:
     ax.set_yticks(y, [f"{r.check}: {r.point}: {r.node}.{r.metric}" for r in table.itertuples()],
                   fontsize=6)
     ax.set_xscale("symlog", linthresh=0.01)
+    ax.set_xlim(left=0)  # absolute errors: nothing below 0
     ax.set_xlabel("|sim − live| / |live| (clipped at 10)")
     ax.invert_yaxis()
     ax.grid(alpha=0.3)
