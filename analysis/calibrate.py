@@ -25,6 +25,9 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
 - ``<transport>.kernel_buffer_bytes``: (accepted - sndhwm - rcvhwm) × wire bytes at the smallest
   HWM (where the sender's lwm-sized resumptions cannot hide the kernel's share), geometric mean
   over sizes; the larger HWMs validate it.
+- ``ipc.write_overhead_bytes``, ``ipc.kernel_buffer_bytes``: a unix socket charges each queued
+  write's skb truesize to the sender's send buffer (net.core.wmem_default): sends spaced so
+  that each is a write of its own give sndbuf / held - wire bytes per write (median over sizes).
 - ``<transport>.connect/bind_half_trips``: effective trips, so that the model's handshake equals
   the fitted join-window shift plus its mean jitter, at the fitted hop (latency + io_wakeup).
   The window's distribution (shift + uniform phase + exponential jitter) is in ``fit``; once the
@@ -375,6 +378,46 @@ def _fit_kernel(m: Measurements, base: CostModel, transport: str, params: dict[s
     return value
 
 
+def unix_sndbuf() -> int:
+    """The default send buffer of a new socket (net.core.wmem_default): what a unix stream
+    socket lets the truesize of its queued writes reach."""
+    try:
+        return int(Path("/proc/sys/net/core/wmem_default").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 212_992  # Linux's default
+
+
+def fit_write_overhead(rows: Sequence[tuple[int, int]], sndbuf: int) -> tuple[int, list[float]]:
+    """Per-write overhead from (messages in the kernel, wire bytes each) with one message per
+    write: sndbuf / held - wire per row, median over rows; relative residuals of held."""
+    per_row = [sndbuf / max(held, 1) - wire for held, wire in rows]
+    over = max(0, round(float(np.median(per_row))))
+    return over, [sndbuf / (wire + over) / max(held, 1) - 1 for held, wire in rows]
+
+
+def _fit_write_overhead(m: Measurements, base: CostModel, transport: str,
+                        params: dict[str, Any]) -> dict[str, int]:
+    """ipc: the kernel buffer is the socket's send buffer, and each write takes its bytes plus
+    a fixed overhead (skb truesize), from sends spaced so that each is a write of its own."""
+    rows = [r for r in m.spaced if r["transport"] == transport and r["accepted"] < r["limit"]]
+    if not rows:
+        return {}
+    sndbuf = unix_sndbuf()
+    held = [(r["accepted"] - r["sndhwm"] - r["rcvhwm"], r["wire"]) for r in rows]
+    over, residuals = fit_write_overhead(held, sndbuf)
+    data = [{k: r[k] for k in ("size", "sndhwm", "rcvhwm", "accepted", "wire")} for r in rows]
+    how = ("bare PUSH into an idle PULL, one send every 40 µs (a write each), until EAGAIN: "
+           "median of sndbuf / (accepted - sndhwm - rcvhwm) - wire bytes over sizes")
+    _param(params, f"{transport}.write_overhead_bytes", over,
+           base.link(transport).write_overhead_bytes, how,
+           {"max_abs_rel_residual": max(map(abs, residuals)), "n": len(rows)}, data)
+    _param(params, f"{transport}.kernel_buffer_bytes", sndbuf,
+           base.link(transport).kernel_buffer_bytes,
+           "net.core.wmem_default: a unix stream socket's send buffer, which bounds the truesize "
+           "of its queued writes", {}, {"sndbuf": sndbuf})
+    return {"kernel_buffer_bytes": sndbuf, "write_overhead_bytes": over}
+
+
 def _fit_wakeups(m: Measurements, partial: CostModel, params: dict[str, Any]) -> WakeFit:
     transports = sorted({r["transport"] for r in m.rtt})
     rtt = {t: float(np.mean([r["mean_s"] for r in m.rtt if r["transport"] == t]))
@@ -480,10 +523,11 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
                "not separable from engine_byte_s on loopback: default, raised to "
                "1/engine_byte_s if lower", {})
         kernel = _fit_kernel(m, base, t, params)
+        per_write = _fit_write_overhead(m, base, t, params)  # replaces kernel when measured
         latency = wake.latency_s.get(t, link.latency_s)
         handshake, joins[t] = _fit_handshake(m, t, latency + wake.io_s, interval, params)
         links[t] = {**link.model_dump(), "latency_s": latency, "bandwidth_Bps": bandwidth,
-                    "kernel_buffer_bytes": kernel, **handshake}
+                    "kernel_buffer_bytes": kernel, **handshake, **per_write}
     for name in ("inbound_poll_rate", "batch_bytes"):
         _param(params, name, getattr(base, name), getattr(base, name),
                "libzmq 4.3.5 compile-time constant (config.hpp, in/out_batch_size): kept", {})
@@ -559,13 +603,15 @@ def _validate_join(model: CostModel, m: Measurements) -> dict[str, Any]:
 
 
 def _validate_capacity(model: CostModel, m: Measurements) -> list[dict[str, Any]]:
-    """Accepted sends at the HWMs not used for the fit, against the lwm-aware prediction."""
+    """Accepted sends at the HWMs not used for the fit, against the lwm-aware prediction (with
+    a per-write overhead, as if each message were a write of its own: a lower bound)."""
     hwm0 = min(m.plan.cap_hwms)
     out = []
     for r in m.capacity:
         if r["sndhwm"] != hwm0:
-            pred = lwm_accepted(model.link(r["transport"]).kernel_buffer_bytes, r["sndhwm"],
-                                r["rcvhwm"], r["wire"])
+            link = model.link(r["transport"])
+            kernel = link.kernel_buffer_bytes * r["wire"] / (r["wire"] + link.write_overhead_bytes)
+            pred = lwm_accepted(kernel, r["sndhwm"], r["rcvhwm"], r["wire"])
             out.append({**r, "predicted": pred, "rel_error": pred / r["accepted"] - 1})
     return out
 

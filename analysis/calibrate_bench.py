@@ -12,6 +12,8 @@ Live (``run_live`` on small scenarios, one OS process per node, as every live ru
 Bare pyzmq (in this process, two contexts so that each side has its own I/O thread; loopback,
 linger 0, every wait bounded, temporary ipc directories removed):
 - ``capacity``: PUSH with NOBLOCK into an idle PULL until EAGAIN persists;
+- ``spaced_capacity``: the same, one send every 40 µs, so that each message is a write of its
+  own (what a unix socket charges per write shows);
 - ``engine``: I/O-thread throughput, timed with no Python in the data path;
 - ``command_probe``: the send-side command throttle seen on inproc;
 - ``post_probe``: what a send costs when it must wake the sleeping I/O thread (activate_read),
@@ -78,6 +80,7 @@ class Plan:
     probes: int = 40
     gil_runs: int = 3
     post_runs: int = 3
+    spaced_sizes: tuple[int, ...] = (10, 100, 1000, 4000)
     post_sends: int = 2000
     timeout: float = 60.0
 
@@ -90,6 +93,7 @@ class Plan:
                    join_runs=3, cap_sizes=(100, 10000), cap_hwms=(10, 1000),
                    engine_sizes=(10, 1000, 100000), engine_count=50_000,
                    engine_bytes=10_000_000, engine_reps=1, probes=15, gil_runs=1, post_runs=1,
+                   spaced_sizes=(10, 1000),
                    post_sends=500,
                    timeout=timeout)
 
@@ -97,7 +101,8 @@ class Plan:
         n_app = len(self.app_sizes) * len(self.app_transports)
         per_transport = self.rtt_runs + self.join_runs + len(self.cap_sizes) * len(
             self.cap_hwms) + len(self.engine_sizes)
-        return n_app + len(self.transports) * per_transport + 3
+        spaced = len(self.spaced_sizes) if "ipc" in self.transports else 0
+        return n_app + len(self.transports) * per_transport + spaced + 3
 
 
 @dataclass
@@ -109,6 +114,7 @@ class Measurements:
     rtt: list[dict[str, Any]] = field(default_factory=list)
     join: list[dict[str, Any]] = field(default_factory=list)
     capacity: list[dict[str, Any]] = field(default_factory=list)
+    spaced: list[dict[str, Any]] = field(default_factory=list)
     engine: list[dict[str, Any]] = field(default_factory=list)
     probes: list[float] = field(default_factory=list)
     gil: list[dict[str, float]] = field(default_factory=list)
@@ -255,6 +261,32 @@ def capacity(transport: str, size: int, sndhwm: int, rcvhwm: int) -> dict[str, A
                             f"{BARE_WAIT_MS / 1000:.0f} s")
     return {"transport": transport, "size": size, "sndhwm": sndhwm, "rcvhwm": rcvhwm,
             "accepted": accepted, "wire": wire_size(size)}
+
+
+def spaced_capacity(transport: str, size: int, hwm: int = 10, gap_s: float = 40e-6,
+                    limit: int = 20_000) -> dict[str, Any]:
+    """Messages a PUSH accepts (NOBLOCK) into an idle PULL when it sends one every ``gap_s``:
+    the I/O thread has drained the pipe and slept before the next, so every message is one
+    write into the kernel. ``limit`` stops a path that takes everything (tcp coalesces)."""
+    with _two_sides() as (cs, cr, tmp):
+        pull = _socket(cr, zmq.PULL, rcvhwm=hwm)
+        pull.bind(_endpoint(transport, tmp))
+        push = _socket(cs, zmq.PUSH, sndhwm=hwm)
+        push.connect(pull.getsockopt_string(zmq.LAST_ENDPOINT))
+        time.sleep(0.05)
+        clock, buf, accepted = time.perf_counter, b"x" * size, 0
+        while accepted < limit:
+            try:
+                push.send(buf, zmq.NOBLOCK)
+                accepted += 1
+            except zmq.Again:
+                if not push.poll(int(SETTLE_S * 1000), zmq.POLLOUT):
+                    break
+            end = clock() + gap_s
+            while clock() < end:
+                pass
+    return {"transport": transport, "size": size, "sndhwm": hwm, "rcvhwm": hwm,
+            "accepted": accepted, "wire": wire_size(size), "limit": limit}
 
 
 def engine(transport: str, size: int, count: int) -> dict[str, Any]:
@@ -489,6 +521,10 @@ def _per_transport(plan: Plan, m: Measurements, transport: str,
         for size in plan.cap_sizes:
             m.capacity.append(capacity(transport, size, hwm, hwm))
             step(f"capacity {transport} {size} B hwm {hwm}")
+    if transport == "ipc":
+        for size in plan.spaced_sizes:
+            m.spaced.append(spaced_capacity(transport, size))
+            step(f"spaced capacity {transport} {size} B")
     for size in plan.engine_sizes:
         count = max(200, min(plan.engine_count, plan.engine_bytes // size))
         reps = [engine(transport, size, count) for _ in range(plan.engine_reps)]

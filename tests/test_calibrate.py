@@ -32,6 +32,7 @@ from zsim.analysis.calibrate import (
     plain,
     solve_wakeups,
     throttle_period,
+    unix_sndbuf,
 )
 from zsim.analysis.calibrate_bench import Measurements, Plan, wire_size
 from zsim.analysis.closed_forms import reqrep_rtt
@@ -80,7 +81,8 @@ def truth() -> CostModel:
         command_interval_s=INTERVAL,
         tcp=LinkCosts(latency_s=5e-6, bandwidth_Bps=4e9, kernel_buffer_bytes=3_000_000,
                       connect_half_trips=30, bind_half_trips=31),
-        ipc=LinkCosts(latency_s=31e-6, bandwidth_Bps=4e9, kernel_buffer_bytes=60_000,
+        ipc=LinkCosts(latency_s=31e-6, bandwidth_Bps=4e9, kernel_buffer_bytes=unix_sndbuf(),
+                      write_overhead_bytes=700,
                       connect_half_trips=12, bind_half_trips=13),
     )
 
@@ -194,6 +196,13 @@ def synthetic(model: CostModel) -> Measurements:
             m.engine.append({"transport": t, "size": s, "count": 1000, "wire": w,
                              "per_msg_s": model.engine_msg_s + model.engine_byte_s * w,
                              "bare_send_s": 1e-6})
+        if t == "ipc":  # one message per write: each takes wire + overhead of the sndbuf
+            for s in plan.spaced_sizes:
+                w = wire_size(s)
+                m.spaced.append({"transport": t, "size": s, "sndhwm": 10, "rcvhwm": 10,
+                                 "accepted": 20 + link.kernel_buffer_bytes / (
+                                     w + link.write_overhead_bytes),
+                                 "wire": w, "limit": 20_000})
         hop = link.latency_s + model.io_wakeup_s
         m.join += join_samples(t, link.bind_half_trips * hop)
     return m
@@ -225,6 +234,7 @@ def test_fit_model_recovers_every_fitted_parameter() -> None:
         got, want = fitted.link(t), model.link(t)
         assert close(got.latency_s, want.latency_s, 1e-6), t
         assert abs(got.kernel_buffer_bytes - want.kernel_buffer_bytes) <= 1, t
+        assert got.write_overhead_bytes == want.write_overhead_bytes, t
         assert (got.connect_half_trips, got.bind_half_trips) == (
             want.connect_half_trips, want.bind_half_trips), t
         joins = fit["distributions"]["join_window"][t]

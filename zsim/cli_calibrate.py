@@ -30,6 +30,8 @@ SHORT_METHODS = (  # first match wins
     ("engine_", "bare engine drain, LS on wire B"),
     ("latency", "REQ/REP RTT remainder"),
     ("command_interval", "TSC: 3e6 ticks"),
+    ("write_overhead", "spaced fill, a write each"),
+    ("ipc.kernel_buffer", "wmem_default"),
     ("kernel_buffer", "bare fill to EAGAIN"),
     ("half_trips", "join window / hop"),
     ("handshake_jitter", "join window jitter"),

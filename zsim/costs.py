@@ -26,6 +26,11 @@ class LinkCosts(BaseModel):
         ge=1,
         description="bytes that can sit between the two engines (send + receive socket buffers)",
     )
+    write_overhead_bytes: int = Field(
+        0, ge=0, description="kernel buffer each write takes beyond its bytes: a unix socket "
+        "queues one buffer (skb) per write and charges its whole size, hundreds of bytes more "
+        "than a small message; tcp coalesces small writes (0)"
+    )
     connect_half_trips: int = Field(
         6, ge=0, description="one-way trips until the connecting engine is ready (TCP + ZMTP)"
     )

@@ -3,7 +3,9 @@
 Modelled after libzmq's stream_engine_base_t (src/stream_engine_base.cpp):
 - The sending engine pulls whole messages from its session pipe into batches of up to
   ``batch_bytes`` (out_batch_size = 8192) and writes them into the kernel, as long as the kernel
-  buffers (``kernel_buffer_bytes``, send + receive buffers together) have room.
+  buffers (``kernel_buffer_bytes``, send + receive buffers together) have room. Each write takes
+  its bytes plus ``write_overhead_bytes`` of that room (a unix socket charges every queued skb's
+  truesize to the sender's sk_sndbuf: net/unix/af_unix.c, unix_stream_sendmsg).
 - The receiving engine reads a batch (in_batch_size), decodes it, and pushes the messages into the
   session → socket pipe. When that pipe is full it stops reading (``_input_stopped``) until the
   socket's ``activate_write`` arrives; the kernel buffers then fill and push back on the sender.
@@ -84,7 +86,7 @@ class Wire:
         self.costs = costs
         self.in_flight = 0  # bytes written by the sender and not yet read by the receiver
         self.link_free_at = 0.0
-        self.arrived: deque[tuple[list[Any], int]] = deque()
+        self.arrived: deque[tuple[list[Any], int, int]] = deque()  # msgs, bytes, buffer taken
         self.transit = 0  # chunks on their way
         self.receiver: Engine | None = None
         self.sender: Engine | None = None
@@ -95,33 +97,34 @@ class Wire:
 
     def send(self, msgs: list[Any], nbytes: int) -> None:
         env = self.env
-        self.in_flight += nbytes
+        taken = nbytes + self.costs.write_overhead_bytes
+        self.in_flight += taken
         start = max(env.now, self.link_free_at)
         self.link_free_at = start + nbytes / self.costs.bandwidth_Bps
         delay = self.link_free_at + self.costs.latency_s - env.now
         self.transit += len(msgs)
-        env.timeout(delay).callbacks.append(lambda _e: self._arrive(msgs, nbytes))
+        env.timeout(delay).callbacks.append(lambda _e: self._arrive(msgs, nbytes, taken))
 
-    def _arrive(self, msgs: list[Any], nbytes: int) -> None:
+    def _arrive(self, msgs: list[Any], nbytes: int, taken: int) -> None:
         self.transit -= len(msgs)
         if self.broken:
             if self.receiver is not None:
                 self.receiver.node.count_destroyed(len(msgs))
             return
-        self.arrived.append((msgs, nbytes))
+        self.arrived.append((msgs, nbytes, taken))
         if self.receiver is not None:
             self.receiver.rx_sleep.wake()
 
     def take(self) -> tuple[list[Any], int]:
-        msgs, nbytes = self.arrived.popleft()
-        self.in_flight -= nbytes
+        msgs, nbytes, taken = self.arrived.popleft()
+        self.in_flight -= taken
         if self.sender is not None:
             self.sender.space_sleep.wake()
         return msgs, nbytes
 
     def queued(self) -> int:
         """Messages written into this stream and not yet read by the receiving engine."""
-        return sum(len(m) for m, _ in self.arrived) + self.transit
+        return sum(len(m) for m, _, _ in self.arrived) + self.transit
 
 
 class Engine:
@@ -226,7 +229,7 @@ class Engine:
         self.pending.clear()
         self.tx.broken = True
         self.rx.broken = True
-        lost += sum(len(m) for m, _ in self.rx.arrived)
+        lost += sum(len(m) for m, _, _ in self.rx.arrived)
         self.rx.arrived.clear()
         for s in (self.tx_sleep, self.space_sleep, self.rx_sleep, self.resume_sleep):
             s.wake()
