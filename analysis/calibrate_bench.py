@@ -242,23 +242,10 @@ def _endpoint(transport: str, tmp: Path) -> str:
 
 def capacity(transport: str, size: int, sndhwm: int, rcvhwm: int) -> dict[str, Any]:
     """Messages a PUSH accepts (NOBLOCK) into an idle PULL before EAGAIN lasts SETTLE_S."""
-    with _two_sides() as (cs, cr, tmp):
-        pull = _socket(cr, zmq.PULL, rcvhwm=rcvhwm)
-        pull.bind(_endpoint(transport, tmp))
-        push = _socket(cs, zmq.PUSH, sndhwm=sndhwm)
-        push.connect(pull.getsockopt_string(zmq.LAST_ENDPOINT))
-        buf, accepted = b"x" * size, 0
-        deadline = time.monotonic() + BARE_WAIT_MS / 1000
-        while time.monotonic() < deadline:
-            try:
-                push.send(buf, zmq.NOBLOCK)
-                accepted += 1
-            except zmq.Again:
-                if not push.poll(int(SETTLE_S * 1000), zmq.POLLOUT):
-                    break
-        else:
-            raise ZsimError(f"capacity {transport} {size} B: still accepting after "
-                            f"{BARE_WAIT_MS / 1000:.0f} s")
+    accepted = _fill(transport, size, sndhwm, rcvhwm)
+    if accepted is None:
+        raise ZsimError(f"capacity {transport} {size} B: still accepting after "
+                        f"{BARE_WAIT_MS / 1000:.0f} s")
     return {"transport": transport, "size": size, "sndhwm": sndhwm, "rcvhwm": rcvhwm,
             "accepted": accepted, "wire": wire_size(size)}
 
@@ -268,25 +255,36 @@ def spaced_capacity(transport: str, size: int, hwm: int = 10, gap_s: float = 40e
     """Messages a PUSH accepts (NOBLOCK) into an idle PULL when it sends one every ``gap_s``:
     the I/O thread has drained the pipe and slept before the next, so every message is one
     write into the kernel. ``limit`` stops a path that takes everything (tcp coalesces)."""
+    accepted = _fill(transport, size, hwm, hwm, gap_s, limit)
+    return {"transport": transport, "size": size, "sndhwm": hwm, "rcvhwm": hwm,
+            "accepted": limit if accepted is None else accepted, "wire": wire_size(size),
+            "limit": limit}
+
+
+def _fill(transport: str, size: int, sndhwm: int, rcvhwm: int, gap_s: float = 0.0,
+          limit: int | None = None) -> int | None:
+    """Sends a PUSH accepts into a PULL nobody reads, one every ``gap_s``, until EAGAIN lasts
+    SETTLE_S; None when it still accepts after ``limit`` sends or BARE_WAIT_MS."""
     with _two_sides() as (cs, cr, tmp):
-        pull = _socket(cr, zmq.PULL, rcvhwm=hwm)
+        pull = _socket(cr, zmq.PULL, rcvhwm=rcvhwm)
         pull.bind(_endpoint(transport, tmp))
-        push = _socket(cs, zmq.PUSH, sndhwm=hwm)
+        push = _socket(cs, zmq.PUSH, sndhwm=sndhwm)
         push.connect(pull.getsockopt_string(zmq.LAST_ENDPOINT))
-        time.sleep(0.05)
+        if gap_s:
+            time.sleep(0.05)  # connected first: every send then goes out on its own
         clock, buf, accepted = time.perf_counter, b"x" * size, 0
-        while accepted < limit:
+        deadline = time.monotonic() + BARE_WAIT_MS / 1000
+        while time.monotonic() < deadline and (limit is None or accepted < limit):
             try:
                 push.send(buf, zmq.NOBLOCK)
                 accepted += 1
             except zmq.Again:
                 if not push.poll(int(SETTLE_S * 1000), zmq.POLLOUT):
-                    break
+                    return accepted
             end = clock() + gap_s
             while clock() < end:
                 pass
-    return {"transport": transport, "size": size, "sndhwm": hwm, "rcvhwm": hwm,
-            "accepted": accepted, "wire": wire_size(size), "limit": limit}
+    return None
 
 
 def engine(transport: str, size: int, count: int) -> dict[str, Any]:
