@@ -522,12 +522,13 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
         _param(params, f"{t}.bandwidth_Bps", bandwidth, link.bandwidth_Bps,
                "not separable from engine_byte_s on loopback: default, raised to "
                "1/engine_byte_s if lower", {})
-        kernel = _fit_kernel(m, base, t, params)
-        per_write = _fit_write_overhead(m, base, t, params)  # replaces kernel when measured
+        # ipc with spaced fills: the send buffer plus a per-write overhead; else bytes alone
+        kernel = _fit_write_overhead(m, base, t, params) or {
+            "kernel_buffer_bytes": _fit_kernel(m, base, t, params)}
         latency = wake.latency_s.get(t, link.latency_s)
         handshake, joins[t] = _fit_handshake(m, t, latency + wake.io_s, interval, params)
         links[t] = {**link.model_dump(), "latency_s": latency, "bandwidth_Bps": bandwidth,
-                    "kernel_buffer_bytes": kernel, **handshake, **per_write}
+                    **kernel, **handshake}
     for name in ("inbound_poll_rate", "batch_bytes"):
         _param(params, name, getattr(base, name), getattr(base, name),
                "libzmq 4.3.5 compile-time constant (config.hpp, in/out_batch_size): kept", {})

@@ -252,8 +252,7 @@ def check_model(profiles: tuple[str, ...], only: tuple[str, ...], quick: bool, n
     with progress_bar(total, "check-model") as bar:
         # both backends at the scenario's own record level: recording costs the live
         # application time (app_record_s), so the sim must record what live records
-        values = run_matrix(checks, chosen, lambda sc, s: simulate(sc, seed=s), live, seed,
-                            bar.update)
+        values = run_matrix(checks, chosen, simulate, live, seed, bar.update)
     table = judge(values, checks)
     result = MatrixResult(values, table, [str(p or "default") for p in chosen],
                           matrix_meta(checks, [str(p or "default") for p in chosen], seed))

@@ -7,6 +7,7 @@ round trip), and the fitted model's closed forms and simulations next to the liv
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import re
@@ -167,7 +168,7 @@ def _validation_lines(v: dict[str, Any]) -> list[str]:
         lines.append(f"  rtt {t}: live {fmt_seconds(r['live_s'])}, closed form "
                      f"{fmt_seconds(r['closed_form_s'])}, sim {fmt_seconds(r['sim_s'])}")
     for key, r in sorted(v.get("join_window", {}).items()):
-        sim = fmt_seconds(r["sim_s"]) if r["sim_s"] == r["sim_s"] else "-"  # NaN: none
+        sim = "-" if math.isnan(r["sim_s"]) else fmt_seconds(r["sim_s"])
         lines.append(f"  join {key}: live mean {fmt_seconds(r['live_mean_s'])} (lost "
                      f"{r['live_lost_mean']:.1f}), closed form {fmt_seconds(r['closed_form_s'])},"
                      f" sim mean {sim} (lost {r['sim_lost']:.1f})")

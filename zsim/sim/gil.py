@@ -59,7 +59,7 @@ class Gil:
         self.drop_request = False
         while self.waiters:
             waiter, turn = self.waiters.popleft()
-            if getattr(waiter, "alive", True):  # a crashed node's thread never runs again
+            if waiter.alive:  # a crashed node's thread never runs again
                 self.holder = waiter
                 turn.succeed()
                 return

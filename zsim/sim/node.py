@@ -131,8 +131,8 @@ class SimNode:
         self.blocked: tuple[SimSocket, float] | None = None
         self.finished = False
         self.process: simpy.Process | None = None
-        self.app_posts = 0  # commands this app thread has sent since it last paid for them
-        self._post_cost = costs.command_post_s
+        self.post_cost = costs.command_post_s  # per command this app thread sends (mailbox)
+        self.owed_s = 0.0  # what the commands sent during the current call cost, unpaid
         self._t_send_cost = costs.app_send_s
         self._t_recv_cost = costs.app_recv_s
         self._byte_cost = costs.app_byte_s
@@ -227,8 +227,9 @@ class SimNode:
                         result = self._send_now(sock, msg)
                         if not result and op.timeout != 0:
                             result = yield from self._send_blocking(sock, msg, op.timeout)
-                        if self.app_posts:
-                            yield from self._pay_posts()
+                        if self.owed_s:
+                            owed, self.owed_s = self.owed_s, 0.0
+                            yield env.timeout(owed)
                         if result:
                             self._sent(sock, msg)
                     elif type(op) is Recv:
@@ -238,8 +239,9 @@ class SimNode:
                         result = self._recv_now(sock)
                         if result is None:
                             result = yield from self._recv_blocking(sock, op.timeout)
-                        if self.app_posts:
-                            yield from self._pay_posts()
+                        if self.owed_s:
+                            owed, self.owed_s = self.owed_s, 0.0
+                            yield env.timeout(owed)
                         if result is not None:
                             if self.gil is not None and not self.gil.runs(self):
                                 yield from self._take_gil()  # back from a wait
@@ -290,14 +292,6 @@ class SimNode:
         turn = gil.acquire(self)
         if turn is not None:
             yield turn
-
-    def _pay_posts(self) -> Generator[simpy.Event, Any, None]:
-        """The commands this call sent other threads (activate_read to a sleeping reader,
-        activate_write every lwm reads): mailbox_t::send, a signal each (src/mailbox.cpp)."""
-        cost = self.app_posts * self._post_cost
-        self.app_posts = 0
-        if cost > 0:
-            yield self.env.timeout(cost)
 
     def _release_gil(self) -> None:
         if self.gil is not None:

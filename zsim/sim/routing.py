@@ -60,7 +60,10 @@ class Conn:
         self.socket.post(ACTIVATE_WRITE, self, msgs_read)
 
     def command_posted(self) -> None:
-        self.socket.node.app_posts += 1  # paid by the application thread (zsim.sim.node)
+        # mailbox_t::send and its signal (src/mailbox.cpp), paid by the application thread at
+        # the end of its send/recv call (zsim.sim.node)
+        node = self.socket.node
+        node.owed_s += node.post_cost
 
     def try_write(self, msg: Any) -> bool:
         """pipe_t::check_write + write: False (and inactive until activate_write) when full."""
