@@ -170,6 +170,43 @@ def test_run_json_end_to_end() -> None:
     assert sum(tasks.values()) == 100
 
 
+def test_run_reps_spawn_seeds_and_summarise(capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path) -> None:
+    from zsim.analysis.compare import rep_seeds
+    from zsim.scenario import load_scenario, parse_overrides
+    from zsim.sim import simulate
+
+    args = ("run", "pipeline", "--set", "workers=2", "--set", "tasks=10", "--set", "sync=false",
+            "--reps", "3", "--seed", "4")
+    code, out, err = run_main(capsys, *args, "--json", "--out", str(tmp_path / "r"))
+    assert code == 0, err
+    doc = json.loads(out.splitlines()[0])
+    seeds = rep_seeds(4, 3)
+    assert doc["seed"] == seeds and len(set(seeds)) == 3
+    # each repetition is exactly the run of its own seed
+    sc = load_scenario(SHIPPED / "pipeline.toml",
+                       parse_overrides(("workers=2", "tasks=10", "sync=false")))
+    rows = pd.DataFrame(doc["metrics"])
+    for k, s in enumerate(seeds):
+        alone = simulate(sc, seed=s).metrics
+        rep = rows[rows.rep == k].drop(columns=["rep", "seed"]).reset_index(drop=True)
+        assert (rows[rows.rep == k].seed == s).all()
+        pd.testing.assert_frame_equal(rep, alone, check_dtype=False)
+    saved = load_result(tmp_path / "r")
+    assert sorted(saved.events.rep.unique()) == [0, 1, 2]
+    assert saved.meta["seeds"] == seeds and saved.meta["schema_version"] == SCHEMA_VERSION
+    # the table: one row per (node, metric), the mean/sd/min/max over the three
+    code, out, err = run_main(capsys, *args)
+    assert code == 0, err
+    header, *lines = out.splitlines()
+    assert header.split() == ["node", "metric", "mean", "sd", "min", "max"]
+    makespans = rows[(rows.node == "sink") & (rows.metric == "makespan_s")].value
+    row = next(ln.split() for ln in lines if ln.split()[:2] == ["sink", "makespan_s"])
+    assert float(row[4]) == pytest.approx(makespans.min(), rel=1e-5)
+    assert float(row[5]) == pytest.approx(makespans.max(), rel=1e-5)
+    assert makespans.nunique() == 3  # three different seeds, three different makespans
+
+
 def test_run_seed_and_same_seed_same_metrics(capsys: pytest.CaptureFixture[str]) -> None:
     args = ("run", "pipeline", "--set", "workers=2", "--set", "tasks=10", "--json")
     code, out, err = run_main(capsys, *args, "--seed", "7")

@@ -53,45 +53,80 @@ def cli() -> None:
 @click.argument("file")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
 @click.option("--seed", type=int, default=None,
-              help="Random seed (default: the scenario's run.seed, else 0). Same seed, same run.")
+              help="Random seed (default: the scenario's run.seed, else 0). Same seed, same run. "
+                   "With --reps, the root from which each repetition's seed is spawned.")
 @click.option("--backend", type=click.Choice(["sim", "live"]), default="sim", show_default=True,
               help="sim: the simpy model; live: real pyzmq sockets on this machine.")
+@click.option("--reps", type=click.IntRange(1), default=1, show_default=True,
+              help="Repetitions. Above 1, each gets its own seed spawned from --seed (numpy "
+                   "SeedSequence, as in compare and sweep) and the table shows each metric's "
+                   "mean, sd, min and max over them.")
 @click.option("--record", type=click.Choice(["messages", "lifecycle"]), default=None,
               help="Event-log level (default: the scenario's run.record). 'lifecycle' keeps "
                    "only connections, crashes and marks; metrics are complete either way.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Write events.parquet, metrics.parquet and meta.json to this directory.")
+              help="Write events.parquet, metrics.parquet and meta.json to this directory "
+                   "(with --reps: all repetitions, told apart by the rep and seed columns).")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object {scenario, params, seed, metrics} instead of a table.")
+              help="Print one JSON object {scenario, params, seed, metrics} instead of a table "
+                   "(with --reps: seeds, and metrics rows that carry rep and seed).")
 @click.option("--timeout", type=float, default=120.0, show_default=True,
-              help="Live backend: wall-clock limit in seconds for the whole run.")
+              help="Live backend: wall-clock limit in seconds for each run.")
 @profile_option
-def run(file: str, sets: tuple[str, ...], seed: int | None, backend: str, record: str | None,
-        out: str | None, as_json: bool, timeout: float, profile: str | None) -> None:
-    """Run a scenario once and print its metrics table (node, metric, value)."""
+def run(file: str, sets: tuple[str, ...], seed: int | None, backend: str, reps: int,
+        record: str | None, out: str | None, as_json: bool, timeout: float,
+        profile: str | None) -> None:
+    """Run a scenario and print its metrics table (node, metric, value).
+
+    With --reps N it runs N times and prints node, metric, mean, sd, min, max.
+    """
     scenario = _load(file, sets, profile)
     if backend == "sim":
         from zsim.sim import simulate
 
-        result = simulate(scenario, seed=seed, record=record)
+        def once(s: int | None) -> Any:
+            return simulate(scenario, seed=s, record=record)
     else:
         try:
             from zsim.live import run_live
         except ImportError:
             raise ZsimError("the live backend is not available in this build") from None
-        result = run_live(scenario, seed=seed, record=record, timeout=timeout)
+
+        def once(s: int | None) -> Any:
+            return run_live(scenario, seed=s, record=record, timeout=timeout)
+    if reps == 1:
+        result = once(seed)
+        seed_used = result.meta["seed"]
+    else:
+        from zsim.analysis.compare import rep_seeds
+        from zsim.progress import progress_bar
+        from zsim.records import combine_reps
+
+        seeds = rep_seeds(scenario.run.seed if seed is None else seed, reps)
+        runs = []
+        with progress_bar(total=reps, desc=f"run {scenario.name}") as bar:
+            for s in seeds:
+                runs.append(once(s))
+                bar.update()
+        result = combine_reps(runs)
+        seed_used = seeds
     if out:
         result.save(out)
     if as_json:
         doc = {
             "scenario": scenario.name,
             "params": scenario.params,
-            "seed": result.meta["seed"],
+            "seed": seed_used,
             "metrics": result.metrics.to_dict(orient="records"),
         }
         click.echo(json.dumps(doc))
     else:
-        click.echo(result.metrics.to_string(index=False))
+        table = result.metrics
+        if reps > 1:
+            table = (table.groupby(["node", "metric"], sort=False).value
+                     .agg(["mean", "std", "min", "max"]).rename(columns={"std": "sd"})
+                     .reset_index())
+        click.echo(table.to_string(index=False))
         if out:
             click.echo(f"wrote {out}")
 

@@ -110,6 +110,22 @@ class RunResult:
         return write_dir(out_dir, fill)
 
 
+def combine_reps(runs: list[RunResult]) -> RunResult:
+    """Repetitions of one scenario as one result: rows tagged with ``rep`` and ``seed``; the
+    meta keeps each repetition's own meta under ``runs``."""
+    def tagged(frame: pd.DataFrame, k: int, run: RunResult) -> pd.DataFrame:
+        return frame.assign(rep=k, seed=run.meta.get("seed"))
+
+    return RunResult(
+        pd.concat([tagged(r.events, k, r) for k, r in enumerate(runs)], ignore_index=True),
+        pd.concat([tagged(r.metrics, k, r) for k, r in enumerate(runs)], ignore_index=True),
+        {"schema_version": SCHEMA_VERSION, "reps": len(runs),
+         "seeds": [r.meta.get("seed") for r in runs],
+         "complete": all(r.meta.get("complete", True) for r in runs),
+         "runs": [r.meta for r in runs]},
+    )
+
+
 def load_result(path: str | Path) -> RunResult:
     path = Path(path)
     try:

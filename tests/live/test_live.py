@@ -90,14 +90,45 @@ def test_pipeline_sync_matches_sim(clean) -> None:
 
 @pytest.mark.live
 def test_pipeline_without_sync_first_worker_takes_all(clean) -> None:
-    # workers 5 ms apart: the ventilator's burst of 100 (~2 ms) is out before worker-2 has
-    # connected (at ~6.5 ms). 100 of 100 in 9 of 9 runs on a 2-core VM; >= 95 leaves room for
-    # a descheduled ventilator
+    # Workers 5 ms apart. PUSH deals only to pipes attached when it sends (lb.cpp), so every
+    # task sent before worker-2 even began to connect went to worker-1: checked exactly (the
+    # clock is the host's monotonic clock in every process). How many tasks that is depends on
+    # how fast the ventilator's burst of 100 runs, which on a 2-core host is CPU contention:
+    # `zsim run pipeline --backend live --set sync=false --reps 20` gave worker-1 100 tasks in
+    # 18 runs, 98 and 70 in the others (one CI run: 86). So "nearly all" is tested as the
+    # median case's bound we can hold on any run: more than all the other workers together.
     s = scenario("pipeline", "sync=false", "stagger=0.005")
     live = run_live(s, timeout=60)
     assert live.meta["complete"], live.meta
-    assert live.metric("worker-1", "tasks") >= 95
+    ev = live.events
+    tasks = ev[(ev.node == "ventilator") & (ev.event == "send") & (ev.socket == "tasks")]
+    tasks = tasks.sort_values("t")
+    w2_connect = ev[(ev.node == "worker-2") & (ev.event == "connect")].t.min()
+    # a send is stamped as it starts: the one whose successor started before the connect is done
+    before = set(tasks.seq[tasks.t.shift(-1) < w2_connect])
+    to_w1 = set(ev[(ev.node == "worker-1") & (ev.event == "recv") & (ev.socket == "tasks")].seq)
+    assert before <= to_w1, sorted(before - to_w1)
+    assert live.metric("worker-1", "tasks") > 50
     assert sum(live.metric(f"worker-{i}", "tasks") for i in range(1, 5)) == 100
+
+
+@pytest.mark.live
+def test_cli_run_live_reps_prints_the_sims_table(clean) -> None:
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).with_name("zsim")
+    args = ["run", "hello_reqrep", "--set", "service=0.01", "--set", "requests=3", "--reps", "2"]
+    tables = {}
+    for backend in ("sim", "live"):
+        proc = subprocess.run([str(script), *args, "--backend", backend], capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        tables[backend] = [ln.split() for ln in proc.stdout.splitlines()]
+    assert tables["live"][0] == tables["sim"][0] == ["node", "metric", "mean", "sd", "min", "max"]
+    assert [r[:2] for r in tables["live"]] == [r[:2] for r in tables["sim"]]
+    replies = next(r for r in tables["live"] if r[:2] == ["client", "replies"])
+    assert [float(v) for v in replies[2:]] == [3.0, 0.0, 3.0, 3.0]
 
 
 @pytest.mark.live
