@@ -336,6 +336,26 @@ def _fit_gil(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
     return value
 
 
+# paced sends at most this often: each follows a sleep long enough to end before the next is due
+_PACED_RATE = 2000.0
+
+
+def _fit_sleep_late(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
+    """How late a paced publisher's sends are on schedule (the slow-joiner runs at the rates
+    whose interval exceeds the lateness): median over runs of each run's median."""
+    late = [s["send_late_s"] for s in m.join
+            if s["rate"] <= _PACED_RATE and math.isfinite(s.get("send_late_s", math.nan))]
+    if not late:
+        _param(params, "app_sleep_late_s", base.app_sleep_late_s, base.app_sleep_late_s,
+               f"not measured (no slow-joiner run at <= {_PACED_RATE:.0f} msg/s): default", {})
+        return base.app_sleep_late_s
+    value = max(0.0, float(np.median(late)))
+    _param(params, "app_sleep_late_s", value, base.app_sleep_late_s,
+           f"live slow-joiner publisher at <= {_PACED_RATE:.0f} msg/s: its sends after the first "
+           "against first + k / rate, median per run, median over runs", {"runs_s": late})
+    return value
+
+
 def _fit_post(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
     if not m.posts:
         _param(params, "command_post_s", base.command_post_s, base.command_post_s,
@@ -505,8 +525,9 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     (app, record, cv), eng = _fit_app(m, base, params), _fit_engine(m, base, params)
     gil_wait = _fit_gil(m, base, params)
     post = _fit_post(m, base, params)
+    sleep_late = _fit_sleep_late(m, base, params)
     partial = base.model_copy(update={
-        "command_post_s": post,
+        "command_post_s": post, "app_sleep_late_s": sleep_late,
         "app_gil_wait_s": gil_wait, "app_cost_cv": cv,
         "app_send_s": app.send_s, "app_recv_s": app.recv_s, "app_byte_s": app.byte_s,
         "app_record_s": record,

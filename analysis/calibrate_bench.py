@@ -189,7 +189,18 @@ def join(transport: str, rate: float, seed: int, timeout: float) -> dict[str, An
         return None
     lost = result.metric("subscriber", "lost")
     return {"transport": transport, "rate": rate, "seed": seed, "window_s": window,
-            "lost": lost, "lost_over_rate_s": lost / rate}
+            "lost": lost, "lost_over_rate_s": lost / rate,
+            "send_late_s": send_lateness(result.events, rate)}
+
+
+def send_lateness(events: Any, rate: float) -> float:
+    """Median of how late the paced publisher's sends are on its schedule (the first send, which
+    follows no sleep, plus k / rate): a paced send follows a sleep until its due time."""
+    sends = _times(events, "publisher", "send")
+    if len(sends) < 3:
+        return float("nan")
+    k = np.arange(1, len(sends))
+    return float(np.median(sends[1:] - sends[0] - k / rate))
 
 
 def join_overrides(transport: str, rate: float) -> dict[str, Any]:

@@ -106,8 +106,10 @@ def predict_pipeline(sc: Scenario) -> list[Prediction]:
         out += [Prediction(n, "tasks", c, rr) for n, c in zip(names, counts, strict=True)]
         # Each worker's total is a sum of n iid workloads ~ N(n·mu, n·var); the makespan is the
         # expected maximum of `workers` such sums (normal approximation); messaging is ignored.
+        # A worker's task is a sleep, which ends app_sleep_late_s late.
         n = counts[0]
-        mu, sd = n * dist.mean, math.sqrt(n * dist.variance)
+        late = sc.model.app_sleep_late_s
+        mu, sd = n * (dist.mean + late), math.sqrt(n * dist.variance)
         out.append(Prediction("sink", "makespan_s", mu + sd * expected_max_std_normal(workers),
                               "E[max over workers of a sum of their workloads], normal "
                               "approximation; messaging time neglected"))
@@ -116,7 +118,8 @@ def predict_pipeline(sc: Scenario) -> list[Prediction]:
     if first_worker_takes_all(tasks, float(p["stagger"]), app_costs_of(sc), transport):
         why = "the whole burst is queued before the second worker connects"
         out += [Prediction(n, "tasks", tasks if i == 0 else 0, why) for i, n in enumerate(names)]
-        out.append(Prediction("sink", "makespan_s", tasks * dist.mean,
+        out.append(Prediction("sink", "makespan_s",
+                              tasks * (dist.mean + sc.model.app_sleep_late_s),
                               "one worker does every task: tasks × mean workload"))
     return out
 

@@ -25,6 +25,7 @@ SHORT_METHODS = (  # first match wins
     ("app_record", "live calls, with/without log"),
     ("app_cost_cv", "live call gaps, 10-90% range"),
     ("command_post", "bare sends, woken vs idle"),
+    ("app_sleep_late", "paced sends vs schedule"),
     ("io_wakeup", "REQ/REP RTT equation"),
     ("app_wakeup", "REQ/REP RTT equation"),
     ("app_", "live send/recv calls, LS on size"),
@@ -107,6 +108,8 @@ def fmt_quality(q: dict[str, Any]) -> str:
         parts.append("share taken " + ", ".join(f"{x:.0%}" for x in q["shares"]))
     if q.get("spreads"):
         parts.append(f"runs {min(q['spreads']):.2f}-{max(q['spreads']):.2f}")
+    if q.get("runs_s"):
+        parts.append(f"runs {fmt_seconds(min(q['runs_s']))}-{fmt_seconds(max(q['runs_s']))}")
     if "differences_s" in q:
         parts.append(f"median {fmt_seconds(float(np.median(q['differences_s'])))}")
     if "probe_max_over_interval" in q:

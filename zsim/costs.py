@@ -77,6 +77,11 @@ class CostModel(BaseModel):
     app_wakeup_s: float = Field(
         8e-6, ge=0, description="an application thread blocked in zmq wakes after this"
     )
+    app_sleep_late_s: float = Field(
+        0.0, ge=0, description="an application thread that sleeps until a time (a node's "
+        "start, a start delay, sleep and work) runs again this much later: the host's timer "
+        "slack and wake-up. 0: on time"
+    )
     io_wakeup_s: float = Field(5e-6, ge=0, description="an idle I/O thread wakes after this")
     engine_msg_s: float = Field(0.4e-6, ge=0, description="I/O thread cost per message")
     engine_byte_s: float = Field(0.05e-9, ge=0, description="I/O thread cost per byte")

@@ -136,6 +136,7 @@ class SimNode:
         self._t_send_cost = costs.app_send_s
         self._t_recv_cost = costs.app_recv_s
         self._byte_cost = costs.app_byte_s
+        self.sleep_late = costs.app_sleep_late_s  # a timed sleep ends this much late
 
     # --- records and counters -------------------------------------------------------------
     def record_lifecycle(self, sock: SimSocket | None, event: str, peer: str, detail: str) -> None:
@@ -197,7 +198,7 @@ class SimNode:
         if self.incarnation == 0 and start.after:
             yield self.world.point_reached(start.after)
             if start.delay:
-                yield self.env.timeout(start.delay)
+                yield self.env.timeout(start.delay + self.sleep_late)
         self.record_lifecycle(None, "start", "", "")
         defn = resolve(self.spec.behaviour)
         params = validate_params(defn, self.spec.params, list(self.sockets))
@@ -271,7 +272,7 @@ class SimNode:
         if kind is Work or kind is Sleep:
             if op.seconds > 0:
                 self._release_gil()  # the live backend sleeps through both
-                yield self.env.timeout(op.seconds)
+                yield self.env.timeout(op.seconds + self.sleep_late)
             return None
         if kind is Poll:
             return (yield from self._poll(op))

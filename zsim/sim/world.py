@@ -102,12 +102,15 @@ class World:
         node.boot()
 
     def run(self) -> None:
+        # a node process sleeps until its start (or restart) and wakes app_sleep_late_s late;
+        # a crash is a SIGKILL from outside, on time
+        late = self.costs.app_sleep_late_s
         for name, spec in self.scenario.nodes.items():
-            self._schedule(spec.start.at, lambda n=name: self._boot(n, 0))
+            self._schedule(spec.start.at + late, lambda n=name: self._boot(n, 0))
             if spec.crash_at is not None:
                 self._schedule(spec.crash_at, lambda n=name: self.nodes[n].crash())
             if spec.restart_at is not None:
-                self._schedule(spec.restart_at, lambda n=name: self._boot(n, 1))
+                self._schedule(spec.restart_at + late, lambda n=name: self._boot(n, 1))
         env, until = self.env, self.scenario.run.until
         step = env.step
         while not self.stopped and env.peek() <= until:
