@@ -8,17 +8,20 @@ Scenario times (start.at, crash_at, restart_at, run.until) are wall seconds afte
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing as mp
 import os
 import platform
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -27,7 +30,7 @@ from typing import Any
 import zmq
 
 from zsim.behaviours.registry import BehaviourError, resolve, validate_params
-from zsim.errors import ZsimError
+from zsim.errors import RunInterrupted, ZsimError
 from zsim.metrics import derived_rows
 from zsim.records import (
     SCHEMA_VERSION,
@@ -398,7 +401,8 @@ class LiveRun:
                 self.problems.append("node threads still running; context left open")
 
     # --- the result -------------------------------------------------------------------------
-    def result(self, wall: float, interrupted: bool) -> RunResult:
+    def result(self, wall: float, interrupted: str | None) -> RunResult:
+        """The run's records; ``interrupted``: "interrupted" (Ctrl-C), "terminated" (SIGTERM)."""
         rows = list(self.runner_events)
         for c in self.children:
             rows.extend(c.events)
@@ -440,7 +444,7 @@ class LiveRun:
             "profile": self.scenario.profile,
             "record": "messages" if self.messages else "lifecycle",
             "complete": complete,
-            "stop_reason": "interrupted" if interrupted else self.stop_reason,
+            "stop_reason": interrupted or self.stop_reason,
             "wall_s": wall,
             "mode": "threads" if self.threads else "processes",
             "incomplete_nodes": incomplete,
@@ -457,32 +461,65 @@ class LiveRun:
         return RunResult(events, metrics_frame(metric_rows), meta)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it takes Ctrl-C's way out."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While a run is on, SIGTERM stops it as Ctrl-C does (Python's default would exit at once,
+    leaving the run directory and its ipc files). Signals reach the main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _signum(exc: KeyboardInterrupt) -> int:
+    return signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT
+
+
 def run_live(
     scenario: Scenario, seed: int | None = None, record: str | None = None, timeout: float = 120.0
 ) -> RunResult:
     """Run ``scenario`` once on real pyzmq sockets over loopback, one process per node.
 
     Returns the same event columns and metric names as the simulator. ``meta['complete']`` is
-    False when the run hit ``timeout``, was interrupted (Ctrl-C), a node failed or died, or a
-    node did not hand over its records; what was recorded is returned all the same.
+    False when the run hit ``timeout``, a node failed or died, or a node did not hand over its
+    records; what was recorded is returned all the same. On Ctrl-C or SIGTERM every node is
+    stopped and reaped and the run's files removed, then ``RunInterrupted`` is raised with what
+    was recorded.
     """
     seed = scenario.run.seed if seed is None else seed
     run = LiveRun(scenario, seed, record, timeout)
     wall0 = time.perf_counter()
-    interrupted = False
-    try:
+    signum = 0
+    with _sigterm_as_interrupt():
         try:
-            run.run()
-        except KeyboardInterrupt:
-            interrupted = True
-            run.problems.append("interrupted")
-        try:
-            run.stop(grace=1.0 if interrupted else STOP_GRACE_S)
-        except KeyboardInterrupt:
-            interrupted = True
-    except BaseException:
-        run.kill_all()
-        raise
-    finally:
-        run.reap()
-    return run.result(time.perf_counter() - wall0, interrupted)
+            try:
+                run.run()
+            except KeyboardInterrupt as exc:
+                signum = _signum(exc)
+                run.problems.append("interrupted" if signum == signal.SIGINT else "terminated")
+            try:
+                run.stop(grace=1.0 if signum else STOP_GRACE_S)
+            except KeyboardInterrupt as exc:
+                signum = signum or _signum(exc)
+        except BaseException:
+            run.kill_all()
+            raise
+        finally:
+            run.reap()
+    stop = None if not signum else "interrupted" if signum == signal.SIGINT else "terminated"
+    result = run.result(time.perf_counter() - wall0, stop)
+    if signum:
+        raise RunInterrupted(result, signum)
+    return result

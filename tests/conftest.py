@@ -29,3 +29,9 @@ def _children_of(pid: int) -> list[int]:
 def my_children() -> Callable[[], list[int]]:
     """Call it to list this test process's live children (a live run must leave none)."""
     return lambda: _children_of(os.getpid())
+
+
+@pytest.fixture
+def children_of() -> Callable[[int], list[int]]:
+    """Call it with a pid to list that process's live children."""
+    return _children_of

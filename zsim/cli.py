@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from zsim.errors import ZsimError
+from zsim.errors import RunInterrupted, ZsimError
 
 
 def _one_line(text: str) -> str:
@@ -94,8 +95,12 @@ def run(file: str, sets: tuple[str, ...], seed: int | None, backend: str, reps: 
 
         def once(s: int | None) -> Any:
             return run_live(scenario, seed=s, record=record, timeout=timeout)
+    stopped: RunInterrupted | None = None
     if reps == 1:
-        result = once(seed)
+        try:
+            result = once(seed)
+        except RunInterrupted as exc:  # Ctrl-C or SIGTERM: show and keep what was recorded
+            result, stopped = exc.result, exc
         seed_used = result.meta["seed"]
     else:
         from zsim.analysis.compare import rep_seeds
@@ -106,10 +111,22 @@ def run(file: str, sets: tuple[str, ...], seed: int | None, backend: str, reps: 
         runs = []
         with progress_bar(total=reps, desc=f"run {scenario.name}") as bar:
             for s in seeds:
-                runs.append(once(s))
+                try:
+                    runs.append(once(s))
+                except RunInterrupted as exc:
+                    runs.append(exc.result)
+                    stopped = exc
+                    break
                 bar.update()
         result = combine_reps(runs)
-        seed_used = seeds
+        seed_used = seeds[:len(runs)]
+    _show_run(scenario, result, seed_used, reps, out, as_json)
+    if stopped is not None:
+        raise stopped  # exits 130 (Ctrl-C) or 143 (SIGTERM), after the output
+
+
+def _show_run(scenario: Any, result: Any, seed_used: Any, reps: int, out: str | None,
+              as_json: bool) -> None:
     if out:
         result.save(out)
     if as_json:
@@ -330,7 +347,12 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors print one line and exit 2, never a traceback."""
     try:
         cli.main(args=argv, prog_name="zsim", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # a live run stopped by a signal: the run has cleaned up and shown what it recorded
+        cause = exc.__cause__
+        if isinstance(cause, RunInterrupted):
+            _fail(f"live run stopped by {signal.Signals(cause.signum).name}; what it recorded "
+                  "is marked incomplete", 128 + cause.signum)
         _fail("aborted", 130)
     except click.ClickException as exc:
         exc.show()

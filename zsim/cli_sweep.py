@@ -46,11 +46,11 @@ def run_sweep_command(file: str, grids: tuple[str, ...], sets: tuple[str, ...], 
         try:
             with make_executor(jobs, scheduler) as executor:
                 ran = run_sweep(tasks, out, executor, on_done=lambda _t: bar.update())
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C, or a live run's RunInterrupted (SIGTERM too)
             done = sum(1 for t in tasks if (out / "tasks" / f"{t.key}.parquet").exists())
             click.echo(f"zsim: interrupted: {done} of {len(tasks)} tasks done; run the same "
                        "command again to finish", err=True)
-            sys.exit(130)
+            sys.exit(128 + getattr(exc, "signum", 2))
     results = load_results(out, tasks)
     params = list(grid)
     summary = summarize(results, params)

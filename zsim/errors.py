@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ZsimError(Exception):
     """A user-fixable problem: bad input, a missing file, a bad option."""
@@ -18,3 +20,14 @@ class ScenarioError(ZsimError):
         self.problem = problem
         where = f"{source}: {field}: " if field else f"{source}: "
         super().__init__(where + problem)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM stopped a live run. Raised once every node is stopped and
+    reaped and the run's files are removed; ``result`` is what was recorded (marked incomplete).
+    A KeyboardInterrupt, so that a loop of runs (compare, sweep, check-model) stops as a whole."""
+
+    def __init__(self, result: Any, signum: int) -> None:
+        super().__init__(f"live run stopped by signal {signum}")
+        self.result = result
+        self.signum = signum

@@ -5,9 +5,14 @@ Run with ``python -m pytest tests/live -m live``; each test starts a few node pr
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
+import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -226,3 +231,75 @@ def test_behaviour_error_is_reported(clean, tmp_path: Path) -> None:
     assert not live.meta["complete"]
     assert "behaviour failed on purpose" in live.meta["errors"]["bad"]
     assert live.meta["wall_s"] < 15
+
+
+def _listening() -> set[tuple[str, str]]:
+    """(local address, port) of every listening TCP socket on the host (/proc/net/tcp*)."""
+    out = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A":  # TCP_LISTEN
+                out.add(tuple(fields[1].split(":")))
+    return out
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(("sig", "transport"), [(signal.SIGINT, "tcp"),
+                                               (signal.SIGTERM, "ipc")])
+def test_a_signal_to_the_runner_leaves_nothing_behind(tmp_path: Path, children_of, sig,
+                                                      transport) -> None:
+    # `zsim run` in its own process, its run directory in tmp_path; a busy publisher and a
+    # subscriber that never gets its topic keep the run going until the signal
+    before = _listening()
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("zsim")), "run", "weather", "--backend", "live",
+         "--set", "zip=99999x", "--set", f"transport={transport}", "--timeout", "60",
+         "--out", str(out)],
+        env={**os.environ, "TMPDIR": str(tmp_path)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        # running: both node processes exist and the server's endpoint is there to connect to
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            runs = [p for p in tmp_path.iterdir() if p.name.startswith("zsim-live-")]
+            bound = (bool(_listening() - before) if transport == "tcp" else
+                     bool(runs) and any(p.is_socket() for p in runs[0].iterdir()))
+            if len(children_of(proc.pid)) >= 2 and bound:
+                break
+            time.sleep(0.02)
+        else:
+            pytest.fail("the live run did not start within 30 s")
+        nodes = children_of(proc.pid)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 128 + sig, err
+    assert f"stopped by {sig.name}" in err
+    # what was recorded is written, marked incomplete
+    meta = json.loads((out / "meta.json").read_text())
+    assert not meta["complete"]
+    assert meta["stop_reason"] == ("interrupted" if sig == signal.SIGINT else "terminated")
+    # nothing left: node processes, the run directory (ipc files), listening ports
+    deadline = time.monotonic() + 5
+    while not all(_gone(pid) for pid in nodes) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(_gone(pid) for pid in nodes)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("zsim-live-")] == []
+    assert _listening() <= before
