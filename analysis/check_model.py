@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from zsim.analysis.compare import rep_seeds
-from zsim.analysis.stats import relative_error
+from zsim.analysis.stats import mean_ci, median_ci, relative_error
 from zsim.analysis.sweep import grid_points
 from zsim.catalog import scenario_path
 from zsim.records import RunResult
@@ -175,7 +175,8 @@ def _judge_row(check: str, point: str, crit: Criterion, node: str, rows: pd.Data
     row: dict[str, Any] = {"check": check, "point": point, "node": node, "metric": crit.metric,
                            "statistic": crit.statistic, "tolerance": crit.tolerance,
                            "live": _statistic(live, "median" if crit.statistic == "median"
-                                              else "mean")}
+                                              else "mean"),
+                           "live_ci": _live_ci(live, crit.statistic)}
     for sim in sims:
         values = rows[rows.backend == sim].sort_values("rep").value
         name = sim.removeprefix("sim:")
@@ -194,12 +195,36 @@ def _judge_row(check: str, point: str, crit: Criterion, node: str, rows: pd.Data
     return row
 
 
+def _live_ci(values: pd.Series, statistic: str) -> float:
+    """Half-width of the live statistic's 95% CI over its repetitions, relative to the
+    statistic (t interval of the mean; order-statistic interval of the median); NaN for
+    "exact" and when there are too few repetitions."""
+    v = values.dropna().to_numpy(dtype=float)
+    if statistic == "exact" or v.size < 2:
+        return math.nan
+    if statistic == "median":
+        med, lo, hi = median_ci(v)
+        return (hi - lo) / 2 / abs(med) if med else math.nan
+    mean, half = mean_ci(v)
+    return half / abs(mean) if mean else math.nan
+
+
+def beyond_live_noise(table: pd.DataFrame, profile: str) -> pd.Series:
+    """FAIL rows whose error exceeds the tolerance by more than the live statistic's own 95%
+    CI: the rows where live's run-to-run spread cannot account for the miss."""
+    err = table[f"error[{profile}]"].abs()
+    return (table[f"verdict[{profile}]"] == "FAIL") & (
+        err > table.tolerance + table.live_ci.fillna(0.0))
+
+
 def summary_lines(table: pd.DataFrame) -> list[str]:
     lines = []
     for col in [c for c in table.columns if c.startswith("verdict[")]:
         counts = table[col].value_counts().to_dict()
-        lines.append(f"{col[8:-1]}: {counts.get('pass', 0)} pass, {counts.get('FAIL', 0)} FAIL, "
-                     f"{counts.get('n/a', 0)} n/a of {len(table)}")
+        beyond = int(beyond_live_noise(table, col[8:-1]).sum())
+        lines.append(f"{col[8:-1]}: {counts.get('pass', 0)} pass, {counts.get('FAIL', 0)} FAIL "
+                     f"({beyond} beyond the live 95% CI), {counts.get('n/a', 0)} n/a of "
+                     f"{len(table)}")
     return lines
 
 

@@ -72,6 +72,8 @@ def table_text(table: pd.DataFrame) -> str:
             shown[col] = [("-" if pd.isna(v) else f"{100 * v:+.1f}%") for v in shown[col]]
         elif col == "tolerance":
             shown[col] = [f"{100 * v:.0f}%" for v in shown[col]]
+        elif col == "live_ci":
+            shown[col] = [("-" if pd.isna(v) else f"±{100 * v:.0f}%") for v in shown[col]]
         elif shown[col].dtype.kind == "f":
             shown[col] = [f"{v:.6g}" for v in shown[col]]
     return shown.to_string(index=False)

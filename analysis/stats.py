@@ -31,6 +31,27 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float]:
     return float(x.mean()), float(t975(x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
 
 
+def median_ci(values: Sequence[float]) -> tuple[float, float, float]:
+    """(median, low, high): the distribution-free 95% CI of the median between two order
+    statistics, x(j) and x(n+1-j) with the largest j whose binomial(n, 1/2) coverage is >= 95%.
+    The bounds are NaN for fewer than 6 values (no pair covers 95%)."""
+    x = np.sort(np.asarray([v for v in values if not math.isnan(v)], dtype=float))
+    n = x.size
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    med = float(np.median(x))
+    # P(x(j) <= median < x(n+1-j)) = 1 - 2 P(Binomial(n, 1/2) <= j - 1)
+    tail, j = 0.0, 0
+    while True:
+        nxt = tail + math.comb(n, j) / 2**n  # P(B <= j)
+        if 1 - 2 * nxt < 0.95:
+            break
+        tail, j = nxt, j + 1
+    if j == 0:
+        return med, math.nan, math.nan
+    return med, float(x[j - 1]), float(x[n - j])
+
+
 def relative_error(estimate: float, reference: float) -> float:
     """(estimate - reference) / |reference|; the plain difference when the reference is 0."""
     if math.isnan(estimate) or math.isnan(reference):

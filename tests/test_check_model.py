@@ -54,3 +54,36 @@ def test_the_simulated_pipeline_serves_in_round_robin_order() -> None:
     served = [int(tasks[n]) for n in first.sort_values().index]
     assert sorted(first) == [0, 1, 2, 3, 4, 5]
     assert served == [17, 17, 17, 17, 16, 16]
+
+
+def test_median_ci_uses_the_order_statistics_that_cover_95_percent() -> None:
+    from zsim.analysis.stats import median_ci
+
+    x = list(range(1, 21))  # n = 20: x(6) and x(15) cover 95.9%; x(7), x(14) only 88.5%
+    assert median_ci(x) == (10.5, 6.0, 15.0)
+    assert median_ci([5, 1, 4, 2, 6, 3]) == (3.5, 1.0, 6.0)  # n = 6: min..max cover 96.9%
+    med, lo, hi = median_ci([1, 2, 3, 4, 5])  # n = 5: min..max cover only 93.8%
+    assert med == 3 and lo != lo and hi != hi
+
+
+LOSS = Criterion("subscriber", "lost", "median", 0.30)
+JOIN = Check("slow_joiner", "slow_joiner", {"rate": [1000.0]}, {}, (LOSS,), reps=6)
+
+
+def _losses(backend: str, values: list[float]) -> list[tuple]:
+    return [("slow_joiner", "rate=1000.0", backend, k, "subscriber", "lost", v)
+            for k, v in enumerate(values)]
+
+
+def test_a_miss_within_the_live_spread_is_told_apart_from_one_beyond_it() -> None:
+    from zsim.analysis.check_model import summary_lines
+
+    live = [8, 9, 10, 10, 11, 14]  # median 10, 95% CI 8..14: ±30%
+    near = _losses("sim:near", [14] * 6)  # +40%: beyond the 30% tolerance, inside tol + CI
+    far = _losses("sim:far", [20] * 6)  # +100%: beyond both
+    table = judge(_frame(_losses("live", live) + near + far), [JOIN])
+    assert table.live_ci.tolist() == [0.3]
+    assert table["verdict[near]"].tolist() == table["verdict[far]"].tolist() == ["FAIL"]
+    assert summary_lines(table) == [
+        "far: 0 pass, 1 FAIL (1 beyond the live 95% CI), 0 n/a of 1",
+        "near: 0 pass, 1 FAIL (0 beyond the live 95% CI), 0 n/a of 1"]
