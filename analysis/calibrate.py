@@ -336,24 +336,6 @@ def _fit_gil(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
     return value
 
 
-def _fit_enqueue(m: Measurements, base: CostModel, send_s: float, byte_s: float,
-                 record_s: float, params: dict[str, Any]) -> float:
-    """What a dropped send saves: the fitted cost of a send that queues (app_send_s, with the
-    per-message log the probe keeps, at its size) minus the live dropped send's time; median over
-    runs, within [0, app_send_s]."""
-    if not m.drops:
-        _param(params, "app_enqueue_s", base.app_enqueue_s, base.app_enqueue_s,
-               "not measured: default", {})
-        return base.app_enqueue_s
-    saved = [send_s + record_s + byte_s * r["size"] - r["dropped_s"] for r in m.drops]
-    value = min(max(0.0, float(np.median(saved))), send_s)
-    _param(params, "app_enqueue_s", value, base.app_enqueue_s,
-           "live PUB burst at a slow SUB (tcp, HWM 50, 100 B): fitted send cost minus the "
-           "median time of a send whose message was dropped; median over runs",
-           {"differences_s": saved}, m.drops)
-    return value
-
-
 # paced sends at most this often: each follows a sleep long enough to end before the next is due
 _PACED_RATE = 2000.0
 
@@ -544,9 +526,8 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     gil_wait = _fit_gil(m, base, params)
     post = _fit_post(m, base, params)
     sleep_late = _fit_sleep_late(m, base, params)
-    enqueue = _fit_enqueue(m, base, app.send_s, app.byte_s, record, params)
     partial = base.model_copy(update={
-        "command_post_s": post, "app_sleep_late_s": sleep_late, "app_enqueue_s": enqueue,
+        "command_post_s": post, "app_sleep_late_s": sleep_late,
         "app_gil_wait_s": gil_wait, "app_cost_cv": cv,
         "app_send_s": app.send_s, "app_recv_s": app.recv_s, "app_byte_s": app.byte_s,
         "app_record_s": record,

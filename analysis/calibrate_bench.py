@@ -82,7 +82,6 @@ class Plan:
     post_runs: int = 3
     spaced_sizes: tuple[int, ...] = (10, 100, 1000, 4000)
     post_sends: int = 2000
-    drop_runs: int = 3
     timeout: float = 60.0
 
     @classmethod
@@ -95,7 +94,7 @@ class Plan:
                    engine_sizes=(10, 1000, 100000), engine_count=50_000,
                    engine_bytes=10_000_000, engine_reps=1, probes=15, gil_runs=1, post_runs=1,
                    spaced_sizes=(10, 1000),
-                   post_sends=500, drop_runs=1,
+                   post_sends=500,
                    timeout=timeout)
 
     def steps(self) -> int:
@@ -103,7 +102,7 @@ class Plan:
         per_transport = self.rtt_runs + self.join_runs + len(self.cap_sizes) * len(
             self.cap_hwms) + len(self.engine_sizes)
         spaced = len(self.spaced_sizes) if "ipc" in self.transports else 0
-        return n_app + len(self.transports) * per_transport + spaced + 4
+        return n_app + len(self.transports) * per_transport + spaced + 3
 
 
 @dataclass
@@ -120,7 +119,6 @@ class Measurements:
     probes: list[float] = field(default_factory=list)
     gil: list[dict[str, float]] = field(default_factory=list)
     posts: list[dict[str, float]] = field(default_factory=list)
-    drops: list[dict[str, float]] = field(default_factory=list)
     tsc: dict[str, Any] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     wall_s: float = 0.0
@@ -169,29 +167,6 @@ def app_costs(transport: str, size: int, count: int, seed: int, timeout: float) 
             "send": _per_call(sends), "recv": _per_call(recvs),
             "send_bare_s": float(span / count),
             "recv_bare_s": float(1.0 / bare.metric("puller", "throughput_msg_s"))}
-
-
-# a PUB burst at a slow SUB that drops most of it, at a grid point check-model does not use
-DROP_PROBE = {"transport": "tcp", "hwm": 50, "size": 100, "count": 1000, "service": 0.0005}
-
-
-def drop_probe(seed: int, timeout: float) -> dict[str, Any]:
-    """The live publisher's per-call time (the gap to its next send, recording every message)
-    after a send whose message the SUB never got (its PUB pipe was at the HWM: dropped) and
-    after one it got (queued), medians over one slow_subscriber burst."""
-    result = _live(SHIPPED / "slow_subscriber.toml", DROP_PROBE, seed, timeout)
-    ev = result.events
-    sends = ev[(ev.node == "publisher") & (ev.event == "send")].sort_values("t")
-    got = set(ev[(ev.node == "subscriber") & (ev.event == "recv")].seq)
-    gaps = np.diff(sends.t.to_numpy(dtype=float))
-    queued = sends.seq.to_numpy()[:-1]
-    mask = np.array([q in got for q in queued], dtype=bool)
-    if mask.all() or not mask.any():
-        raise ZsimError(f"drop probe {DROP_PROBE}: {mask.sum()} of {mask.size} sends got "
-                        "through; it needs both dropped and queued sends")
-    return {"size": DROP_PROBE["size"], "dropped_s": float(np.median(gaps[~mask])),
-            "queued_s": float(np.median(gaps[mask])), "dropped": int((~mask).sum()),
-            "queued": int(mask.sum())}
 
 
 def rtt(transport: str, requests: int, seed: int, timeout: float) -> dict[str, Any]:
@@ -534,8 +509,6 @@ def run_benchmarks(plan: Plan, step: Callable[[str], None] = lambda _s: None) ->
             step(f"app costs {transport} {size} B")
     m.gil = gil_probe(plan.gil_runs, len(m.app), plan.timeout)
     step("interpreter lock")
-    m.drops = [drop_probe(k, plan.timeout) for k in range(plan.drop_runs)]
-    step("dropped sends")
     for transport in plan.transports:
         _per_transport(plan, m, transport, step)
     step("done")

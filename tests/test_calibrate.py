@@ -75,7 +75,7 @@ def truth() -> CostModel:
     """A machine unlike the defaults in every fitted parameter."""
     return CostModel(
         app_send_s=21e-6, app_recv_s=13e-6, app_byte_s=1.2e-9, app_record_s=3e-6,
-        command_post_s=2.5e-6, app_sleep_late_s=270e-6, app_enqueue_s=6e-6,
+        command_post_s=2.5e-6, app_sleep_late_s=270e-6,
         io_wakeup_s=20e-6,
         app_wakeup_s=WAKE_RATIO * 20e-6, engine_msg_s=0.15e-6, engine_byte_s=0.5e-9,
         command_interval_s=INTERVAL,
@@ -182,10 +182,6 @@ def synthetic(model: CostModel) -> Measurements:
                           "send": {"mean_s": send_rec, "p50_s": send_rec, "p90_s": send_rec},
                           "recv": {"mean_s": recv_rec, "p50_s": recv_rec, "p90_s": recv_rec}})
     m.posts = [{"idle_send_s": 1e-6, "woken_send_s": 1e-6 + model.command_post_s}]
-    dropped = (model.app_send_s + model.app_record_s + model.app_byte_s * 100
-               - model.app_enqueue_s)
-    m.drops = [{"size": 100, "dropped_s": dropped, "queued_s": dropped + model.app_enqueue_s,
-                "dropped": 750, "queued": 250}]
     for t in plan.transports:
         link = model.link(t)
         rtt = reqrep_rtt(model.recording(True), t)  # the RTT runs record messages
@@ -234,7 +230,7 @@ def test_fit_model_recovers_every_fitted_parameter() -> None:
     model = truth()
     fitted, fit = fit_model(synthetic(model))
     for name in ("app_send_s", "app_recv_s", "app_byte_s", "app_record_s", "command_post_s",
-                 "app_sleep_late_s", "app_enqueue_s",
+                 "app_sleep_late_s",
                  "engine_msg_s",
                  "engine_byte_s",
                  "io_wakeup_s", "app_wakeup_s", "command_interval_s"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from itertools import pairwise
-from types import SimpleNamespace
 
 from scenario_kit import run
 
@@ -16,7 +15,6 @@ class _FakeSocket:
 
     def __init__(self) -> None:
         self.posted: list[tuple[int, Conn, int]] = []
-        self.node = SimpleNamespace(pipe_writes=0)  # what Conn.try_write counts on
 
     def post(self, kind: int, conn: Conn, arg: int) -> None:
         self.posted.append((kind, conn, arg))

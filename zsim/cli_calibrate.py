@@ -26,7 +26,6 @@ SHORT_METHODS = (  # first match wins
     ("app_cost_cv", "live call gaps, 10-90% range"),
     ("command_post", "bare sends, woken vs idle"),
     ("app_sleep_late", "paced sends vs schedule"),
-    ("app_enqueue", "PUB burst, dropped sends"),
     ("io_wakeup", "REQ/REP RTT equation"),
     ("app_wakeup", "REQ/REP RTT equation"),
     ("app_", "live send/recv calls, LS on size"),

@@ -69,11 +69,6 @@ class CostModel(BaseModel):
         "CPython's GIL: a thread that must run while another runs waits this long on average "
         "(exponential), or until that one waits. 0: they run in parallel (C, C++)"
     )
-    app_enqueue_s: float = Field(
-        0.0, ge=0, description="the part of a send's cost (app_send_s) that only a send that "
-        "queues its message pays: one its socket drops (a PUB's pipe at the HWM, which libzmq's "
-        "dist.cpp skips) writes no pipe and sets no I/O thread working"
-    )
     command_post_s: float = Field(
         0.0, ge=0, description="an application thread's cost of sending a command to a thread "
         "that sleeps (activate_read when its reader found the pipe empty, activate_write every "

@@ -134,13 +134,6 @@ class SimNode:
         self.post_cost = costs.command_post_s  # per command this app thread sends (mailbox)
         self.owed_s = 0.0  # what the commands sent during the current call cost, unpaid
         self._t_send_cost = costs.app_send_s
-        # A send whose message no pipe took costs app_enqueue_s less. Whether it does is known
-        # only once it has run, and a queued message must leave no earlier than before: so every
-        # send is charged in full up front, and a dropped one's saving is taken off this
-        # thread's next send or recv (the gap from one call to the next is the first's cost).
-        self.enqueue_cost = min(costs.app_enqueue_s, costs.app_send_s)
-        self.credit_s = 0.0
-        self.pipe_writes = 0  # messages this node's sockets have written to their pipes
         self._t_recv_cost = costs.app_recv_s
         self._byte_cost = costs.app_byte_s
         self.sleep_late = costs.app_sleep_late_s  # a timed sleep ends this much late
@@ -230,15 +223,11 @@ class SimNode:
                         cost = self._t_send_cost + self._byte_cost * msg.size
                         if self.spread is not None:
                             cost *= self.spread.factor()
-                        cost -= self.credit_s
                         if cost > 0:
                             yield env.timeout(cost)
-                        writes = self.pipe_writes
                         result = self._send_now(sock, msg)
                         if not result and op.timeout != 0:
                             result = yield from self._send_blocking(sock, msg, op.timeout)
-                        self.credit_s = (self.enqueue_cost if self.pipe_writes == writes
-                                         else 0.0)
                         if self.owed_s:
                             owed, self.owed_s = self.owed_s, 0.0
                             yield env.timeout(owed)
@@ -260,8 +249,6 @@ class SimNode:
                             cost = self._t_recv_cost + self._byte_cost * result.size
                             if self.spread is not None:
                                 cost *= self.spread.factor()
-                            cost -= self.credit_s
-                            self.credit_s = 0.0
                             if cost > 0:
                                 yield env.timeout(cost)
                             self._received(sock, result)
@@ -283,7 +270,6 @@ class SimNode:
         if kind is Now:
             return self.env.now
         if kind is Work or kind is Sleep:
-            self.credit_s = 0.0  # a saving is the next call's only
             if op.seconds > 0:
                 self._release_gil()  # the live backend sleeps through both
                 yield self.env.timeout(op.seconds + self.sleep_late)

@@ -73,7 +73,6 @@ class Conn:
             self.out_active = False
             return False
         self.out.write(msg)
-        self.socket.node.pipe_writes += 1
         return True
 
     def __repr__(self) -> str:
