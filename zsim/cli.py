@@ -242,11 +242,11 @@ def calibrate(out: str | None, quick: bool, name: str | None, timeout: float) ->
     """Measure this machine on loopback and write a fitted machine profile.
 
     Live micro-benchmarks per transport (tcp, ipc): send/recv cost by message size (with and
-    without the event log), what a dropped send saves, engine throughput, REQ/REP round trip,
-    the slow-joiner window's distribution and how late paced sends run, buffer capacity by size
-    and HWM, the cost of waking a sleeping reader, the interpreter lock, and the command
-    throttle. Prints every parameter fitted against its default with its fit quality; the
-    profile's "fit" section says how each was obtained, from what.
+    without the event log), engine throughput, REQ/REP round trip, the slow-joiner window's
+    distribution and how late paced sends run, buffer capacity by size and HWM, the cost of
+    waking a sleeping reader, the interpreter lock, and the command throttle. Prints every
+    parameter fitted against its default with its fit quality; the profile's "fit" section says
+    how each was obtained, from what.
     """
     from zsim.cli_calibrate import run_calibrate_command
 
