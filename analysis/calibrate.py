@@ -317,14 +317,19 @@ def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]
     return fit, record, cv
 
 
+def _unmeasured(params: dict[str, Any], name: str, base: CostModel, why: str) -> float:
+    """Keep ``base``'s value of a parameter its probe did not measure, saying why."""
+    value = getattr(base, name)
+    _param(params, name, value, value, why, {})
+    return float(value)
+
+
 def _fit_gil(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
     """The subscriber thread takes a share s of what parallel threads would (burst / service):
     each message costs it service + its wait for the lock, so wait = service × (1/s - 1); the
     median over runs. A share of 1 (or more) means no lock: 0."""
     if not m.gil:
-        _param(params, "app_gil_wait_s", base.app_gil_wait_s, base.app_gil_wait_s,
-               "not measured: default", {})
-        return base.app_gil_wait_s
+        return _unmeasured(params, "app_gil_wait_s", base, "not measured: default")
     shares = [r["taken_during_burst"] / max(r["parallel_would_take"], 1.0) for r in m.gil]
     waits = [r["service_s"] * (1 / max(x, 1e-3) - 1) if x < 1 else 0.0
              for r, x in zip(m.gil, shares, strict=True)]
@@ -346,21 +351,19 @@ def _fit_sleep_late(m: Measurements, base: CostModel, params: dict[str, Any]) ->
     late = [s["send_late_s"] for s in m.join
             if s["rate"] <= _PACED_RATE and math.isfinite(s.get("send_late_s", math.nan))]
     if not late:
-        _param(params, "app_sleep_late_s", base.app_sleep_late_s, base.app_sleep_late_s,
-               f"not measured (no slow-joiner run at <= {_PACED_RATE:.0f} msg/s): default", {})
-        return base.app_sleep_late_s
+        return _unmeasured(params, "app_sleep_late_s", base, "not measured (no slow-joiner run "
+                           f"at <= {_PACED_RATE:.0f} msg/s): default")
     value = max(0.0, float(np.median(late)))
     _param(params, "app_sleep_late_s", value, base.app_sleep_late_s,
            f"live slow-joiner publisher at <= {_PACED_RATE:.0f} msg/s: its sends after the first "
-           "against first + k / rate, median per run, median over runs", {"runs_s": late})
+           "against its 'started' mark + k / rate, median per run, median over runs",
+           {"runs_s": late})
     return value
 
 
 def _fit_post(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
     if not m.posts:
-        _param(params, "command_post_s", base.command_post_s, base.command_post_s,
-               "not measured: default", {})
-        return base.command_post_s
+        return _unmeasured(params, "command_post_s", base, "not measured: default")
     extra = [r["woken_send_s"] - r["idle_send_s"] for r in m.posts]
     value = max(0.0, float(np.median(extra)))
     _param(params, "command_post_s", value, base.command_post_s,

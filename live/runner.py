@@ -487,6 +487,9 @@ def _signum(exc: KeyboardInterrupt) -> int:
     return signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT
 
 
+_STOPPED_BY = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}  # meta stop_reason
+
+
 def run_live(
     scenario: Scenario, seed: int | None = None, record: str | None = None, timeout: float = 120.0
 ) -> RunResult:
@@ -508,7 +511,7 @@ def run_live(
                 run.run()
             except KeyboardInterrupt as exc:
                 signum = _signum(exc)
-                run.problems.append("interrupted" if signum == signal.SIGINT else "terminated")
+                run.problems.append(_STOPPED_BY[signum])
             try:
                 run.stop(grace=1.0 if signum else STOP_GRACE_S)
             except KeyboardInterrupt as exc:
@@ -518,8 +521,7 @@ def run_live(
             raise
         finally:
             run.reap()
-    stop = None if not signum else "interrupted" if signum == signal.SIGINT else "terminated"
-    result = run.result(time.perf_counter() - wall0, stop)
+    result = run.result(time.perf_counter() - wall0, _STOPPED_BY.get(signum))
     if signum:
         raise RunInterrupted(result, signum)
     return result

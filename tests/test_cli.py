@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from proc_kit import zsim_script
 
 from zsim.behaviours.registry import BUILTINS, resolve
 from zsim.catalog import SHIPPED, shipped_scenarios
@@ -19,17 +19,6 @@ from zsim.records import EVENT_COLUMNS, METRIC_COLUMNS, SCHEMA_VERSION, load_res
 from zsim.scenario.model import NodeSpec, RunSpec, SocketSpec, StartSpec
 
 REPO = SHIPPED.parent
-
-
-def zsim_script() -> str:
-    """The installed console script of this interpreter's environment."""
-    beside = Path(sys.executable).with_name("zsim")
-    if beside.is_file():
-        return str(beside)
-    found = shutil.which("zsim")
-    if found is None:
-        pytest.fail("the zsim console script is not installed (pip install -e .)")
-    return found
 
 
 def zsim(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:

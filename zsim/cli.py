@@ -95,31 +95,27 @@ def run(file: str, sets: tuple[str, ...], seed: int | None, backend: str, reps: 
 
         def once(s: int | None) -> Any:
             return run_live(scenario, seed=s, record=record, timeout=timeout)
-    stopped: RunInterrupted | None = None
-    if reps == 1:
-        try:
-            result = once(seed)
-        except RunInterrupted as exc:  # Ctrl-C or SIGTERM: show and keep what was recorded
-            result, stopped = exc.result, exc
-        seed_used = result.meta["seed"]
-    else:
-        from zsim.analysis.compare import rep_seeds
-        from zsim.progress import progress_bar
-        from zsim.records import combine_reps
 
-        seeds = rep_seeds(scenario.run.seed if seed is None else seed, reps)
-        runs = []
-        with progress_bar(total=reps, desc=f"run {scenario.name}") as bar:
-            for s in seeds:
-                try:
-                    runs.append(once(s))
-                except RunInterrupted as exc:
-                    runs.append(exc.result)
-                    stopped = exc
-                    break
-                bar.update()
-        result = combine_reps(runs)
-        seed_used = seeds[:len(runs)]
+    from zsim.analysis.compare import rep_seeds
+    from zsim.progress import progress_bar
+    from zsim.records import combine_reps
+
+    # one run takes --seed as it is; repetitions spawn theirs from it, as compare and sweep do
+    seeds: list[int | None] = [seed] if reps == 1 else list(rep_seeds(
+        scenario.run.seed if seed is None else seed, reps))
+    runs = []
+    stopped: RunInterrupted | None = None
+    with progress_bar(total=reps, desc=f"run {scenario.name}") as bar:
+        for s in seeds:
+            try:
+                runs.append(once(s))
+            except RunInterrupted as exc:  # Ctrl-C or SIGTERM: show and keep what was recorded
+                runs.append(exc.result)
+                stopped = exc
+                break
+            bar.update()
+    result = runs[0] if reps == 1 else combine_reps(runs)
+    seed_used = result.meta["seed"] if reps == 1 else seeds[:len(runs)]
     _show_run(scenario, result, seed_used, reps, out, as_json)
     if stopped is not None:
         raise stopped  # exits 130 (Ctrl-C) or 143 (SIGTERM), after the output

@@ -9,13 +9,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
+from proc_kit import children_of, gone, zsim_script
 
 from zsim.behaviours.api import Message, Subscription
 from zsim.live import run_live
@@ -119,14 +119,11 @@ def test_pipeline_without_sync_first_worker_takes_all(clean) -> None:
 
 @pytest.mark.live
 def test_cli_run_live_reps_prints_the_sims_table(clean) -> None:
-    import subprocess
-    import sys
-
-    script = Path(sys.executable).with_name("zsim")
+    script = zsim_script()
     args = ["run", "hello_reqrep", "--set", "service=0.01", "--set", "requests=3", "--reps", "2"]
     tables = {}
     for backend in ("sim", "live"):
-        proc = subprocess.run([str(script), *args, "--backend", backend], capture_output=True,
+        proc = subprocess.run([script, *args, "--backend", backend], capture_output=True,
                               text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
         tables[backend] = [ln.split() for ln in proc.stdout.splitlines()]
@@ -248,25 +245,16 @@ def _listening() -> set[tuple[str, str]]:
     return out
 
 
-def _gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state == "Z"
-
-
 @pytest.mark.live
 @pytest.mark.parametrize(("sig", "transport"), [(signal.SIGINT, "tcp"),
                                                (signal.SIGTERM, "ipc")])
-def test_a_signal_to_the_runner_leaves_nothing_behind(tmp_path: Path, children_of, sig,
-                                                      transport) -> None:
+def test_a_signal_to_the_runner_leaves_nothing_behind(tmp_path: Path, sig, transport) -> None:
     # `zsim run` in its own process, its run directory in tmp_path; a busy publisher and a
     # subscriber that never gets its topic keep the run going until the signal
     before = _listening()
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("zsim")), "run", "weather", "--backend", "live",
+        [zsim_script(), "run", "weather", "--backend", "live",
          "--set", "zip=99999x", "--set", f"transport={transport}", "--timeout", "60",
          "--out", str(out)],
         env={**os.environ, "TMPDIR": str(tmp_path)}, stdout=subprocess.PIPE,
@@ -298,8 +286,8 @@ def test_a_signal_to_the_runner_leaves_nothing_behind(tmp_path: Path, children_o
     assert meta["stop_reason"] == ("interrupted" if sig == signal.SIGINT else "terminated")
     # nothing left: node processes, the run directory (ipc files), listening ports
     deadline = time.monotonic() + 5
-    while not all(_gone(pid) for pid in nodes) and time.monotonic() < deadline:
+    while not all(gone(pid) for pid in nodes) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert all(_gone(pid) for pid in nodes)
+    assert all(gone(pid) for pid in nodes)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("zsim-live-")] == []
     assert _listening() <= before

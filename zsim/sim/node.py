@@ -205,7 +205,7 @@ class SimNode:
         gen = defn.function(self.api, params)
         result: Any = None
         error: BaseException | None = None
-        env = self.env
+        env, gil, spread = self.env, self.gil, self.spread  # fixed for the node's life
         try:
             while True:
                 try:
@@ -216,13 +216,13 @@ class SimNode:
                 try:
                     # Send and Recv are the hot path: handled inline, a generator only to block.
                     if type(op) is Send:
-                        if self.gil is not None and not self.gil.runs(self):
+                        if gil is not None and not gil.runs(self):
                             yield from self._take_gil()
                         sock = self._socket(op.socket)
                         msg = op.message
                         cost = self._t_send_cost + self._byte_cost * msg.size
-                        if self.spread is not None:
-                            cost *= self.spread.factor()
+                        if spread is not None:
+                            cost *= spread.factor()
                         if cost > 0:
                             yield env.timeout(cost)
                         result = self._send_now(sock, msg)
@@ -234,7 +234,7 @@ class SimNode:
                         if result:
                             self._sent(sock, msg)
                     elif type(op) is Recv:
-                        if self.gil is not None and not self.gil.runs(self):
+                        if gil is not None and not gil.runs(self):
                             yield from self._take_gil()
                         sock = self._socket(op.socket)
                         result = self._recv_now(sock)
@@ -244,11 +244,11 @@ class SimNode:
                             owed, self.owed_s = self.owed_s, 0.0
                             yield env.timeout(owed)
                         if result is not None:
-                            if self.gil is not None and not self.gil.runs(self):
+                            if gil is not None and not gil.runs(self):
                                 yield from self._take_gil()  # back from a wait
                             cost = self._t_recv_cost + self._byte_cost * result.size
-                            if self.spread is not None:
-                                cost *= self.spread.factor()
+                            if spread is not None:
+                                cost *= spread.factor()
                             if cost > 0:
                                 yield env.timeout(cost)
                             self._received(sock, result)
