@@ -28,11 +28,16 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
 - ``ipc.write_overhead_bytes``, ``ipc.kernel_buffer_bytes``: a unix socket charges each queued
   write's skb truesize to the sender's send buffer (net.core.wmem_default): sends spaced so
   that each is a write of its own give sndbuf / held - wire bytes per write (median over sizes).
-- ``<transport>.connect/bind_half_trips``: effective trips, so that the model's handshake equals
-  the fitted join-window shift plus its mean jitter, at the fitted hop (latency + io_wakeup).
-  The window's distribution (shift + uniform phase + exponential jitter) is in ``fit``; once the
-  model has ``handshake_jitter_s`` and ``command_phase`` (``REFINED``), the trips cover the
-  shift alone and those two are set from the same fit.
+- ``<transport>.connect/bind_half_trips``, ``handshake_jitter_s``: the subscriber's own
+  handshake in the slow-joiner runs (connect() to HANDSHAKE_SUCCEEDED) as shift + exponential
+  (moments); the shift in trips of the fitted hop (latency + io_wakeup). The join windows of
+  the same runs (connect() to the first delivered message's send) are kept in ``fit`` as the
+  distribution the model must reproduce; ``validation`` compares the simulated ones.
+- ``app_sleep_late_s``, ``app_sleep_late_cv``: the same runs' paced sends (≤ 2000 msg/s),
+  each against send 0 + k / rate: a gamma's mean and spread from the body of the samples.
+  With libzmq's throttle starting at the first send (``command_phase = "first_send"``), this
+  jitter is what moves the publisher's command processing against a subscriber's join.
+- ``app_mark_s``: the same runs' first send after the publisher's "started" mark.
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ from zsim.analysis.calibrate_bench import (
     run_benchmarks,
 )
 from zsim.analysis.closed_forms import join_window, reqrep_rtt
-from zsim.costs import CostModel, LinkCosts
+from zsim.costs import CostModel
 from zsim.errors import ZsimError
 from zsim.profile import save_profile
 from zsim.records import host_info, package_versions
@@ -219,40 +224,48 @@ def ks_uniform(u: ArrayLike) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class JoinFit:
+class ShiftedExp:
+    """shift + Exponential(mean jitter), and how well it fits (Kolmogorov-Smirnov)."""
+
     shift_s: float
     jitter_s: float
     ks_d: float
     ks_p: float
-    ks_d_phase_only: float  # jitter 0: a random command phase alone
-    ks_d_deterministic: float  # one value per rate, as the simulator gives today
 
 
-def fit_join_window(samples: Sequence[tuple[float, float]], interval: float) -> JoinFit:
-    """Window = shift + Uniform(0, P) + Exponential(jitter), P the publisher's throttle period at
-    each sample's rate. Moments: mean(W - P/2) = shift + jitter and
-    var(W - P/2) = mean(P²)/12 + jitter²."""
-    rates = np.array([r for r, _ in samples], dtype=float)
-    w = np.array([x for _, x in samples], dtype=float)
-    period = np.array([throttle_period(interval, r) for r in rates])
-    x = w - period / 2
-    var = float(np.var(x, ddof=1)) if len(x) > 1 else 0.0
-    jitter = math.sqrt(max(0.0, var - float(np.mean(period**2)) / 12))
+def fit_shifted_exponential(samples: ArrayLike) -> ShiftedExp:
+    """Moments: the exponential's mean is its standard deviation, so jitter = sd and
+    shift = mean - sd (at least 0)."""
+    x = np.asarray(samples, dtype=float)
+    jitter = float(np.std(x, ddof=1)) if len(x) > 1 else 0.0
     shift = max(0.0, float(np.mean(x)) - jitter)
-    d, p = ks_uniform(join_cdf(w, shift, jitter, period))
-    d_phase, _ = ks_uniform(join_cdf(w, float(np.mean(x)), 0.0, period))
-    below = float(np.mean(x < np.mean(x)))
-    return JoinFit(shift, jitter, d, p, d_phase, max(below, 1 - below))
+    if jitter <= 0:
+        return ShiftedExp(shift, 0.0, 0.0, 1.0)
+    d, p = ks_uniform(1.0 - np.exp(-np.maximum(0.0, x - shift) / jitter))
+    return ShiftedExp(shift, jitter, d, p)
+
+
+def fit_gamma(samples: ArrayLike) -> tuple[float, float, float]:
+    """(mean, coefficient of variation, share left out) of the samples inside Tukey's far-out
+    fence (third quartile + 3 interquartile ranges): the moments of a gamma whose body matches
+    theirs; a rare descheduling of many times the mean would otherwise set the spread alone."""
+    x = np.asarray(samples, dtype=float)
+    q1, q3 = np.percentile(x, [25, 75])
+    kept = x[x <= q3 + 3 * (q3 - q1)]
+    mean = float(np.mean(kept))
+    cv = float(np.std(kept) / mean) if mean > 0 else 0.0
+    return mean, cv, 1.0 - len(kept) / len(x)
 
 
 def effective_trips(handshake_s: float, hop_s: float, connect0: int, bind0: int
                     ) -> tuple[int, int]:
     """(connect, bind) half trips whose time at ``hop_s`` each is ``handshake_s`` on the
-    binding side; the connecting side stays the protocol's bind0 - connect0 trips earlier."""
+    connecting side; the binding side stays the protocol's bind0 - connect0 trips later."""
     if hop_s <= 0:
         return connect0, bind0
-    bind = max(1, round(handshake_s / hop_s))
-    return max(0, bind - (bind0 - connect0)), bind
+    connect = round(handshake_s / hop_s)
+    connect = max(1, connect)  # the SYN (or the ipc connect) is one trip at least
+    return connect, connect + (bind0 - connect0)
 
 
 # --- the model from the measurements ---------------------------------------------------------
@@ -345,19 +358,45 @@ def _fit_gil(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
 _PACED_RATE = 2000.0
 
 
-def _fit_sleep_late(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
-    """How late a paced publisher's sends are on schedule (the slow-joiner runs at the rates
-    whose interval exceeds the lateness): median over runs of each run's median."""
-    late = [s["send_late_s"] for s in m.join
-            if s["rate"] <= _PACED_RATE and math.isfinite(s.get("send_late_s", math.nan))]
-    if not late:
-        return _unmeasured(params, "app_sleep_late_s", base, "not measured (no slow-joiner run "
-                           f"at <= {_PACED_RATE:.0f} msg/s): default")
-    value = max(0.0, float(np.median(late)))
-    _param(params, "app_sleep_late_s", value, base.app_sleep_late_s,
-           f"live slow-joiner publisher at <= {_PACED_RATE:.0f} msg/s: its sends after the first "
-           "against its 'started' mark + k / rate, median per run, median over runs",
-           {"runs_s": late})
+def _fit_sleep_late(m: Measurements, base: CostModel, params: dict[str, Any]
+                    ) -> tuple[float, float]:
+    """How late a paced publisher's sends are on send 0's schedule, pooled over the
+    slow-joiner runs at the rates whose interval exceeds the lateness: a gamma's mean and
+    coefficient of variation from the body of the samples (``fit_gamma``)."""
+    late = [x for s in m.join if s["rate"] <= _PACED_RATE for x in s.get("sleep_late_s", [])]
+    if len(late) < 10:
+        return (_unmeasured(params, "app_sleep_late_s", base, "not measured (no slow-joiner "
+                            f"run at <= {_PACED_RATE:.0f} msg/s): default"),
+                _unmeasured(params, "app_sleep_late_cv", base, "not measured: default"))
+    mean, cv, trimmed = fit_gamma(late)
+    mean = max(0.0, mean)
+    live_q = np.percentile(late, [10, 50, 90])
+    k = 1.0 / (cv * cv) if cv > 0 else math.inf
+    model_q = (np.percentile(np.random.default_rng(0).gamma(k, mean / k, 100_000), [10, 50, 90])
+               if math.isfinite(k) and mean > 0 else np.full(3, mean))
+    quality = {"n": len(late), "trimmed_share": trimmed,
+               "live_p10_p50_p90_s": live_q.tolist(), "gamma_p10_p50_p90_s": model_q.tolist()}
+    how = (f"live slow-joiner publisher at <= {_PACED_RATE:.0f} msg/s: each send after the first "
+           "against send 0 + k / rate, pooled; the samples inside the far-out fence")
+    _param(params, "app_sleep_late_s", mean, base.app_sleep_late_s, how + ": mean", quality,
+           {"p1_p99_s": np.percentile(late, [1, 99]).tolist()})
+    _param(params, "app_sleep_late_cv", cv, base.app_sleep_late_cv,
+           how + ": standard deviation / mean", quality)
+    return mean, cv
+
+
+def _fit_mark(m: Measurements, base: CostModel, send_cost: float, params: dict[str, Any]
+              ) -> float:
+    """The paced publisher's first send after its "started" mark: the live send is stamped
+    before its call, the simulated one after its cost, which the fit takes off."""
+    leads = [s["mark_lead_s"] for s in m.join if math.isfinite(s.get("mark_lead_s", math.nan))]
+    if not leads:
+        return _unmeasured(params, "app_mark_s", base, "not measured: default")
+    value = max(0.0, float(np.median(leads)) - send_cost)
+    _param(params, "app_mark_s", value, base.app_mark_s,
+           "live slow-joiner publisher: its first send after its 'started' mark, median over "
+           f"runs, less the simulated send's own cost ({send_cost * 1e6:.2f} µs)",
+           {"n": len(leads)}, {"leads_s": leads})
     return value
 
 
@@ -466,11 +505,9 @@ def _fit_wakeups(m: Measurements, partial: CostModel, params: dict[str, Any]) ->
     return fit
 
 
-def _join_distribution(samples: list[dict[str, Any]], interval: float) -> tuple[JoinFit, dict]:
-    if len(samples) < 2:
-        raise ZsimError(f"join window: {len(samples)} usable live runs, need at least 2 (a run "
-                        "counts when its subscriber received something)")
-    fit = fit_join_window([(s["rate"], s["window_s"]) for s in samples], interval)
+def _join_distribution(samples: list[dict[str, Any]], interval: float) -> dict[str, Any]:
+    """The live windows, connect() to the first delivered message's send: what the model's
+    handshake and command throttle must reproduce (``validation.join_window`` compares)."""
     w = np.array([s["window_s"] for s in samples])
     by_rate = {}
     for rate in sorted({s["rate"] for s in samples}):
@@ -480,44 +517,39 @@ def _join_distribution(samples: list[dict[str, Any]], interval: float) -> tuple[
             "window_mean_s": float(np.mean([s["window_s"] for s in mine])),
             "lost_mean": float(np.mean([s["lost"] for s in mine])),
             "lost_over_rate_mean_s": float(np.mean([s["lost_over_rate_s"] for s in mine]))}
-    doc = {"family": "shift + Uniform(0, P) + Exponential(mean jitter); P = the publisher's "
-                     "command-processing period at the run's rate",
-           **asdict(fit), "n": len(samples), "mean_s": float(w.mean()),
-           "quantiles_s": {f"p{q}": float(np.percentile(w, q)) for q in (5, 25, 50, 75, 95)},
-           "by_rate": by_rate, "samples": samples}
-    return fit, doc
-
-
-REFINED = ("handshake_jitter_s" in LinkCosts.model_fields
-           and "command_phase" in CostModel.model_fields)
-"""Whether the model has the join-window refinement (a random command phase, an exponential
-handshake jitter); then the fit sets them, and the trips cover only the window's shift."""
+    return {"n": len(samples), "mean_s": float(w.mean()),
+            "quantiles_s": {f"p{q}": float(np.percentile(w, q)) for q in (5, 25, 50, 75, 95)},
+            "by_rate": by_rate,
+            "samples": [{k: v for k, v in s.items() if k != "sleep_late_s"} for s in samples]}
 
 
 def _fit_handshake(m: Measurements, t: str, hop: float, interval: float,
                    params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The link fields fitted from the join window, and the window's distribution."""
+    """The link's handshake from the subscriber's own (connect() to HANDSHAKE_SUCCEEDED in the
+    slow-joiner runs), and the join windows of the same runs."""
+    samples = [s for s in m.join if s["transport"] == t]
+    times = [s["handshake_s"] for s in samples if math.isfinite(s.get("handshake_s", math.nan))]
+    if len(times) < 2:
+        raise ZsimError(f"handshake {t}: {len(times)} usable live runs, need at least 2 (a run "
+                        "counts when its subscriber connected and received something)")
+    fit = fit_shifted_exponential(times)
     link = CostModel().link(t)
-    fit, doc = _join_distribution([s for s in m.join if s["transport"] == t], interval)
     protocol = (link.connect_half_trips, link.bind_half_trips)
-    shift_trips = effective_trips(fit.shift_s, hop, *protocol)
-    doc["refinement"] = {"connect_half_trips": shift_trips[0], "bind_half_trips": shift_trips[1],
-                         "handshake_jitter_s": fit.jitter_s}
-    quality = {"ks_d": fit.ks_d, "ks_p": fit.ks_p, "n": doc["n"]}
-    hop_text = f"hop {hop * 1e6:.1f} µs = latency + io_wakeup; protocol {protocol[0]}/{protocol[1]}"
-    if REFINED:
-        connect, bind = shift_trips
-        how = f"join window: fitted shift / hop ({hop_text})"
-        _param(params, f"{t}.handshake_jitter_s", fit.jitter_s, 0.0,
-               "join window: fitted exponential jitter (moments)", quality)
-        fields: dict[str, Any] = {"handshake_jitter_s": fit.jitter_s}
-    else:
-        connect, bind = effective_trips(fit.shift_s + fit.jitter_s, hop, *protocol)
-        how = f"join window: (shift + mean jitter) / hop ({hop_text})"
-        fields = {}
-    _param(params, f"{t}.connect_half_trips", connect, protocol[0], how, quality)
+    connect, bind = effective_trips(fit.shift_s, hop, *protocol)
+    quality = {"ks_d": fit.ks_d, "ks_p": fit.ks_p, "n": len(times)}
+    how = (f"subscriber's connect() to HANDSHAKE_SUCCEEDED, shift + Exponential by moments: "
+           f"shift / hop (hop {hop * 1e6:.1f} µs = latency + io_wakeup); the binding side "
+           f"{protocol[1] - protocol[0]} trip(s) later, as the protocol's {protocol[0]}/"
+           f"{protocol[1]}")
+    _param(params, f"{t}.connect_half_trips", connect, protocol[0], how, quality,
+           {"handshake_s": times, "shift_s": fit.shift_s})
     _param(params, f"{t}.bind_half_trips", bind, protocol[1], how, quality)
-    return {**fields, "connect_half_trips": connect, "bind_half_trips": bind}, doc
+    _param(params, f"{t}.handshake_jitter_s", fit.jitter_s, link.handshake_jitter_s,
+           "the same handshakes: the exponential's mean (their standard deviation)", quality)
+    doc = _join_distribution(samples, interval)
+    doc["handshake"] = asdict(fit)
+    return {"handshake_jitter_s": fit.jitter_s, "connect_half_trips": connect,
+            "bind_half_trips": bind}, doc
 
 
 def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel, dict]:
@@ -528,9 +560,12 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     (app, record, cv), eng = _fit_app(m, base, params), _fit_engine(m, base, params)
     gil_wait = _fit_gil(m, base, params)
     post = _fit_post(m, base, params)
-    sleep_late = _fit_sleep_late(m, base, params)
+    sleep_late, sleep_cv = _fit_sleep_late(m, base, params)
+    # slow_joiner's publisher records every message and sends 16 bytes
+    mark = _fit_mark(m, base, app.send_s + record + app.byte_s * 16, params)
     partial = base.model_copy(update={
-        "command_post_s": post, "app_sleep_late_s": sleep_late,
+        "command_post_s": post, "app_sleep_late_s": sleep_late, "app_sleep_late_cv": sleep_cv,
+        "app_mark_s": mark,
         "app_gil_wait_s": gil_wait, "app_cost_cv": cv,
         "app_send_s": app.send_s, "app_recv_s": app.recv_s, "app_byte_s": app.byte_s,
         "app_record_s": record,
@@ -556,17 +591,15 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     for name in ("inbound_poll_rate", "batch_bytes"):
         _param(params, name, getattr(base, name), getattr(base, name),
                "libzmq 4.3.5 compile-time constant (config.hpp, in/out_batch_size): kept", {})
-    extra = {"command_phase": "random"} if REFINED else {}
+    # libzmq's throttle starts at a socket's first send (socket_base.cpp, _last_tsc = 0); the
+    # phase it has at a subscriber's join comes from the sends' own timing (app_sleep_late_*)
+    extra = {"command_phase": "first_send"}
     model = CostModel.model_validate({**partial.model_dump(), "io_wakeup_s": wake.io_s,
                                       "app_wakeup_s": wake.app_s, **links, **extra})
     fit_doc = {"tool": "zsim calibrate", "quick": m.plan.quick, "plan": asdict(m.plan),
                "parameters": params,
                "distributions": {"join_window": joins, "rtt": _rtt_distribution(m)},
                "failures": m.failures}
-    if not REFINED:
-        fit_doc["proposed_refinement"] = {
-            "command_phase": "random",
-            "links": {t: d["refinement"] for t, d in joins.items()}}
     return model, fit_doc
 
 

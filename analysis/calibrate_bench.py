@@ -6,7 +6,9 @@ Live (``run_live`` on small scenarios, one OS process per node, as every live ru
   (scenarios/calibration/app_costs.toml);
 - ``rtt``: the client's ``rtt_mean_s`` of hello_reqrep with no service time, and the spread of
   its round trips from the event log;
-- ``join``: slow_joiner's window, connect() to the send of the first delivered message;
+- ``join``: slow_joiner's window, connect() to the send of the first delivered message; in the
+  same runs the subscriber's handshake (connect() to HANDSHAKE_SUCCEEDED), the publisher's
+  first send after its "started" mark, and how late its paced sends are;
 - ``gil_probe``: whether a subscriber thread runs while a publisher thread of the same process
   sends a burst (inproc: the interpreter lock the live backend's threads share).
 Bare pyzmq (in this process, two contexts so that each side has its own I/O thread; loopback,
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import math
 import mmap
 import platform
 import random
@@ -190,20 +193,41 @@ def join(transport: str, rate: float, seed: int, timeout: float) -> dict[str, An
     lost = result.metric("subscriber", "lost")
     return {"transport": transport, "rate": rate, "seed": seed, "window_s": window,
             "lost": lost, "lost_over_rate_s": lost / rate,
-            "send_late_s": send_lateness(result.events, rate)}
+            "handshake_s": handshake_of(result.events),
+            "mark_lead_s": mark_lead(result.events),
+            "sleep_late_s": paced_lateness(result.events, rate)}
 
 
-def send_lateness(events: Any, rate: float) -> float:
-    """Median of how late the paced publisher's sends are on its schedule: its "started" mark
-    (the schedule's origin) plus k / rate. Send 0 follows no sleep and is left out (its first
-    call's own overhead is no lateness)."""
+def paced_lateness(events: Any, rate: float) -> list[float]:
+    """How late each of the paced publisher's sends after the first is on send 0's schedule,
+    t_k - t_0 - k / rate: the lateness of the sleep before it. Send 0 follows no sleep, and
+    its position is the mark's lead (``mark_lead``); both backends record a send at the same
+    point of each loop, so what a loop costs cancels."""
+    sends = np.sort(_times(events, "publisher", "send"))
+    if len(sends) < 2:
+        return []
+    k = np.arange(1, len(sends))
+    return (sends[1:] - sends[0] - k / rate).tolist()
+
+
+def mark_lead(events: Any) -> float:
+    """From the paced publisher's "started" mark to its first send."""
     sends = _times(events, "publisher", "send")
     marks = events[(events.node == "publisher") & (events.event == "mark")
                    & (events.detail == "started")]
-    if len(sends) < 3 or marks.empty:
-        return float("nan")
-    k = np.arange(1, len(sends))
-    return float(np.median(sends[1:] - float(marks.t.iloc[0]) - k / rate))
+    if len(sends) == 0 or marks.empty:
+        return math.nan
+    return float(sends.min() - marks.t.iloc[0])
+
+
+def handshake_of(events: Any) -> float:
+    """From the subscriber's connect() to its connection's handshake (the monitor's
+    HANDSHAKE_SUCCEEDED live, the modelled handshake in the simulation)."""
+    connect = _times(events, "subscriber", "connect")
+    done = _times(events, "subscriber", "connected")
+    if len(connect) == 0 or len(done) == 0:
+        return math.nan
+    return float(done.min() - connect.min())
 
 
 def join_overrides(transport: str, rate: float) -> dict[str, Any]:

@@ -17,16 +17,15 @@ import pytest
 
 from zsim.analysis.calibrate import (
     MAX_COMMAND_DELAY_TICKS,
-    REFINED,
     WAKE_RATIO,
     command_interval,
     effective_trips,
     fit_app_costs,
-    fit_join_window,
+    fit_gamma,
     fit_kernel_buffer,
     fit_line,
     fit_model,
-    join_cdf,
+    fit_shifted_exponential,
     ks_uniform,
     lwm_accepted,
     plain,
@@ -75,15 +74,16 @@ def truth() -> CostModel:
     """A machine unlike the defaults in every fitted parameter."""
     return CostModel(
         app_send_s=21e-6, app_recv_s=13e-6, app_byte_s=1.2e-9, app_record_s=3e-6,
-        command_post_s=2.5e-6, app_sleep_late_s=270e-6,
+        command_post_s=2.5e-6, app_sleep_late_s=40e-6, app_sleep_late_cv=0.7,
+        app_mark_s=150e-6,
         io_wakeup_s=20e-6,
         app_wakeup_s=WAKE_RATIO * 20e-6, engine_msg_s=0.15e-6, engine_byte_s=0.5e-9,
         command_interval_s=INTERVAL,
         tcp=LinkCosts(latency_s=5e-6, bandwidth_Bps=4e9, kernel_buffer_bytes=3_000_000,
-                      connect_half_trips=30, bind_half_trips=31),
+                      connect_half_trips=30, bind_half_trips=31, handshake_jitter_s=300e-6),
         ipc=LinkCosts(latency_s=31e-6, bandwidth_Bps=4e9, kernel_buffer_bytes=unix_sndbuf(),
                       write_overhead_bytes=700,
-                      connect_half_trips=12, bind_half_trips=13),
+                      connect_half_trips=12, bind_half_trips=13, handshake_jitter_s=100e-6),
     )
 
 
@@ -136,33 +136,40 @@ def test_ks_uniform_of_a_perfect_grid() -> None:
     assert d == 1.0 and p < 1e-6
 
 
-def test_join_cdf_matches_monte_carlo() -> None:
-    rng = np.random.default_rng(1)
-    shift, jitter, period = 0.8e-3, 0.4e-3, 1.5e-3
-    draws = shift + rng.uniform(0, period, 200_000) + rng.exponential(jitter, 200_000)
-    grid = np.linspace(0, 6e-3, 61)
-    empirical = np.searchsorted(np.sort(draws), grid) / len(draws)
-    model = join_cdf(grid, shift, jitter, np.full_like(grid, period))
-    assert np.max(np.abs(model - empirical)) < 0.005
-    assert np.allclose(join_cdf(grid, shift, 0.0, np.full_like(grid, period)),
-                       np.clip((grid - shift) / period, 0, 1))
+def standardized(n: int, ddof: int = 1) -> np.ndarray:
+    """n points of mean 0 and standard deviation 1 (sample: ddof 1; population: ddof 0)."""
+    z = np.linspace(-1, 1, n)
+    return (z - z.mean()) / z.std(ddof=ddof)
 
 
-def test_fit_join_window_recovers_shift_and_jitter() -> None:
-    rng = np.random.default_rng(7)
-    n, shift, jitter = 20_000, 0.9e-3, 0.5e-3
-    rates = rng.choice([10_000.0, 2000.0, 500.0], n)
-    period = np.array([throttle_period(INTERVAL, r) for r in rates])
-    w = shift + rng.uniform(0, period) + rng.exponential(jitter, n)
-    fit = fit_join_window(list(zip(rates, w, strict=True)), INTERVAL)
-    assert abs(fit.shift_s - shift) < 0.03e-3 and abs(fit.jitter_s - jitter) < 0.03e-3
-    assert fit.ks_d < 0.02 < fit.ks_d_phase_only and fit.ks_d_deterministic > 0.5
+def test_fit_shifted_exponential_recovers_shift_and_jitter() -> None:
+    rng = np.random.default_rng(5)
+    fit = fit_shifted_exponential(0.7e-3 + rng.exponential(0.3e-3, 4000))
+    assert abs(fit.shift_s - 0.7e-3) < 0.02e-3 and abs(fit.jitter_s - 0.3e-3) < 0.02e-3
+    assert fit.ks_p > 0.01
+    # exact moments: mean 1 ms, sd 0.25 ms
+    exact = fit_shifted_exponential(1e-3 + 0.25e-3 * standardized(30))
+    assert close(exact.jitter_s, 0.25e-3) and close(exact.shift_s, 0.75e-3)
+    # a normal is not an exponential: the distance says so
+    assert fit_shifted_exponential(1e-3 + 0.25e-3 * rng.standard_normal(4000)).ks_p < 1e-3
+    assert fit_shifted_exponential([1e-3, 1e-3]) == fit_shifted_exponential([1e-3] * 3)
+
+
+def test_fit_gamma_uses_the_body_of_the_samples() -> None:
+    rng = np.random.default_rng(6)
+    body = rng.gamma(2.0, 20e-6, 9900)  # mean 40 µs, cv 0.71
+    mean, cv, trimmed = fit_gamma(np.concatenate([body, np.full(100, 5e-3)]))
+    assert abs(mean - 40e-6) < 1.5e-6 and abs(cv - 0.707) < 0.05
+    assert 0.01 <= trimmed <= 0.015  # the descheduled 1% (5 ms each) are left out
+    exact = 40e-6 + 28e-6 * standardized(200, ddof=0)  # nothing beyond the fence: moments
+    assert fit_gamma(exact) == pytest.approx((40e-6, 0.7, 0.0))
 
 
 def test_effective_trips() -> None:
-    assert effective_trips(7 * 40e-6, 40e-6, 6, 7) == (6, 7)
-    assert effective_trips(1e-3, 40e-6, 6, 7) == (24, 25)
-    assert effective_trips(1e-6, 40e-6, 6, 7) == (0, 1)
+    # the connecting side's handshake in hops; the binding side the protocol's trips later
+    assert effective_trips(6 * 40e-6, 40e-6, 6, 7) == (6, 7)
+    assert effective_trips(1e-3, 40e-6, 6, 7) == (25, 26)
+    assert effective_trips(1e-6, 40e-6, 4, 6) == (1, 3)  # the connect itself is a trip
     assert effective_trips(1e-3, 0.0, 4, 5) == (4, 5)
 
 
@@ -203,26 +210,29 @@ def synthetic(model: CostModel) -> Measurements:
                                  "accepted": 20 + link.kernel_buffer_bytes / (
                                      w + link.write_overhead_bytes),
                                  "wire": w, "limit": 20_000})
-        hop = link.latency_s + model.io_wakeup_s
-        # the paced rate carries the sleep lateness; at 10k msg/s sends do not follow whole
-        # sleeps, and a value there must be ignored
-        m.join += join_samples(t, link.bind_half_trips * hop, late=1.0)
-        m.join += join_samples(t, link.bind_half_trips * hop, rate=500.0,
-                               late=model.app_sleep_late_s)
+        m.join += join_samples(model, t)
     return m
 
 
-def join_samples(transport: str, handshake: float, n: int = 24, rate: float = 10_000.0,
-                 late: float = 0.0) -> list[dict]:
-    """Windows whose moments are exactly handshake + Uniform(0, P): sample variance P²/12."""
+def join_samples(model: CostModel, transport: str, n: int = 24) -> list[dict]:
+    """slow_joiner runs, n at 10k msg/s and n at 500, whose handshakes have exactly the moments
+    of the model's shift + exponential, whose marks lead by app_mark_s plus a send, and whose
+    paced sends (at 500 msg/s; 10k msg/s must be ignored) are late with exactly the model's
+    mean and spread."""
+    link = model.link(transport)
+    z = standardized(2 * n)
+    # population moments: the transports' copies pool into the same mean and spread
+    late = model.app_sleep_late_s * (1 + model.app_sleep_late_cv * standardized(50 * n, 0))
+    shake = link.connect_half_trips * (link.latency_s + model.io_wakeup_s)
+    send = model.app_send_s + model.app_record_s + model.app_byte_s * 16
     out = []
-    z = np.linspace(-1, 1, n)
-    z = (z - z.mean()) / z.std(ddof=1)
-    for k in range(n):
-        period = throttle_period(INTERVAL, rate)
-        w = handshake + period / 2 + z[k] * period / math.sqrt(12)
-        out.append({"transport": transport, "rate": rate, "seed": k, "window_s": w,
-                    "lost": w * rate, "lost_over_rate_s": w, "send_late_s": late})
+    for k in range(2 * n):
+        rate = 500.0 if k % 2 else 10_000.0
+        paced = late[50 * (k // 2):50 * (k // 2 + 1)] if rate <= 2000 else late[:50] * 10
+        out.append({"transport": transport, "rate": rate, "seed": k, "window_s": 2e-3,
+                    "lost": 2e-3 * rate, "lost_over_rate_s": 2e-3,
+                    "handshake_s": shake + link.handshake_jitter_s * (1 + z[k]),
+                    "mark_lead_s": model.app_mark_s + send, "sleep_late_s": paced.tolist()})
     return out
 
 
@@ -230,7 +240,7 @@ def test_fit_model_recovers_every_fitted_parameter() -> None:
     model = truth()
     fitted, fit = fit_model(synthetic(model))
     for name in ("app_send_s", "app_recv_s", "app_byte_s", "app_record_s", "command_post_s",
-                 "app_sleep_late_s",
+                 "app_sleep_late_s", "app_sleep_late_cv", "app_mark_s",
                  "engine_msg_s",
                  "engine_byte_s",
                  "io_wakeup_s", "app_wakeup_s", "command_interval_s"):
@@ -242,33 +252,13 @@ def test_fit_model_recovers_every_fitted_parameter() -> None:
         assert got.write_overhead_bytes == want.write_overhead_bytes, t
         assert (got.connect_half_trips, got.bind_half_trips) == (
             want.connect_half_trips, want.bind_half_trips), t
-        joins = fit["distributions"]["join_window"][t]
-        assert joins["jitter_s"] < 1e-12 and joins["n"] == 48  # 24 at 10k, 24 at 500 msg/s
+        assert close(got.handshake_jitter_s, want.handshake_jitter_s, 1e-6), t
+        assert fit["distributions"]["join_window"][t]["n"] == 48  # 24 at 10k, 24 at 500 msg/s
+    assert fitted.command_phase == "first_send"
     assert set(fit["parameters"]) >= {"app_send_s", "tcp.kernel_buffer_bytes",
                                       "ipc.bind_half_trips", "command_interval_s"}
     for p in fit["parameters"].values():
         assert {"value", "default", "method", "quality", "data"} <= set(p)
-
-
-def test_join_jitter_goes_to_the_proposal_or_into_the_model() -> None:
-    model = truth()
-    m = synthetic(model)
-    hop = model.tcp.latency_s + model.io_wakeup_s
-    rng = np.random.default_rng(3)
-    period = throttle_period(INTERVAL, 10_000.0)
-    for s in m.join:
-        if s["transport"] == "tcp":  # 20 hops of shift, 2 ms of mean jitter
-            s["window_s"] = 20 * hop + rng.uniform(0, period) + rng.exponential(2e-3)
-    fitted, fit = fit_model(m)
-    refinement = fit["distributions"]["join_window"]["tcp"]["refinement"]
-    assert refinement["handshake_jitter_s"] > 0.5e-3
-    if REFINED:  # the model has command_phase and handshake_jitter_s: the fit sets them
-        assert fitted.command_phase == "random"  # type: ignore[attr-defined]
-        assert fitted.tcp.bind_half_trips == refinement["bind_half_trips"]
-        assert "proposed_refinement" not in fit
-    else:  # the trips carry the mean; the distribution waits in the proposal
-        assert fitted.tcp.bind_half_trips > refinement["bind_half_trips"]
-        assert fit["proposed_refinement"]["links"]["tcp"] == refinement
 
 
 def test_a_fitted_profile_round_trips_through_save_and_load(tmp_path: Path) -> None:

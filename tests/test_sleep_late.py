@@ -1,12 +1,14 @@
-"""Timed sleeps that end late (``app_sleep_late_s``): a node's start, a start delay, and the
-sleep and work of a behaviour all run again this much after their due time, as a thread that
-sleeps on a real host does (timer slack and wake-up)."""
+"""Timed sleeps that end late (``app_sleep_late_s``, spread ``app_sleep_late_cv``): a node's
+start, a start delay, and the sleep and work of a behaviour all run again this much after their
+due time, as a thread that sleeps on a real host does (timer slack and wake-up); and a mark's
+cost (``app_mark_s``). The probes ``zsim calibrate`` fits them from give them back."""
 
 from __future__ import annotations
 
 import pytest
 
-from zsim.analysis.calibrate_bench import send_lateness
+from zsim.analysis.calibrate import fit_gamma
+from zsim.analysis.calibrate_bench import handshake_of, mark_lead, paced_lateness
 from zsim.analysis.closed_forms import predict_pipeline
 from zsim.catalog import scenario_path
 from zsim.costs import CostModel
@@ -16,12 +18,13 @@ from zsim.sim import simulate
 LATE = 3e-4
 
 
-def _paced(late: float):
-    """slow_joiner's publisher at 1000 msg/s, every cost zero but the lateness."""
+def _paced(late: float, duration: float = 0.005, seed: int = 0, **costs: float):
+    """slow_joiner's publisher at 1000 msg/s, every cost zero but the lateness (and
+    ``costs``)."""
     sc = load_scenario(scenario_path("slow_joiner"),
-                       {"rate": 1000.0, "duration": 0.005, "join_at": 0.5})
-    model = CostModel.zero().model_copy(update={"app_sleep_late_s": late})
-    return simulate(sc.model_copy(update={"model": model}), seed=0)
+                       {"rate": 1000.0, "duration": duration, "join_at": 0.5})
+    model = CostModel.zero().model_copy(update={"app_sleep_late_s": late, **costs})
+    return simulate(sc.model_copy(update={"model": model}), seed=seed)
 
 
 def _sends(result) -> list[float]:
@@ -44,9 +47,34 @@ def test_a_late_start_shifts_the_node() -> None:
 
 
 def test_calibrate_measures_what_the_model_does() -> None:
-    # the probe calibrate fits from, run on the model, gives back the model's value
-    assert send_lateness(_paced(LATE).events, 1000.0) == pytest.approx(LATE, abs=1e-12)
-    assert send_lateness(_paced(0.0).events, 1000.0) == pytest.approx(0.0, abs=1e-12)
+    # the probes calibrate fits from, run on the model, give back the model's values
+    assert paced_lateness(_paced(LATE).events, 1000.0) == pytest.approx([LATE] * 4, abs=1e-12)
+    assert paced_lateness(_paced(0.0).events, 1000.0) == pytest.approx([0.0] * 4, abs=1e-12)
+    assert mark_lead(_paced(LATE, app_mark_s=1.5e-4).events) == pytest.approx(1.5e-4, abs=1e-12)
+
+
+def test_spread_lateness_has_the_model_mean_and_spread() -> None:
+    # 1999 gamma draws of mean 40 µs, cv 0.7: the fit's sampling error is ~1.6% (mean) and
+    # ~3% (cv) at one standard deviation
+    run = _paced(40e-6, duration=2.0, app_sleep_late_cv=0.7)
+    late = paced_lateness(run.events, 1000.0)
+    mean, cv, _ = fit_gamma(late)
+    assert mean == pytest.approx(40e-6, rel=0.05) and cv == pytest.approx(0.7, rel=0.1)
+    assert min(late) > 0 and len(set(late)) == len(late)  # each sleep its own draw
+    again = _paced(40e-6, duration=2.0, app_sleep_late_cv=0.7)
+    assert paced_lateness(again.events, 1000.0) == late  # same seed, same draws
+    other = _paced(40e-6, duration=2.0, seed=1, app_sleep_late_cv=0.7)
+    assert paced_lateness(other.events, 1000.0) != late
+
+
+def test_handshake_probe_gives_the_connecting_sides_trips() -> None:
+    ev = _paced(0.0).events  # zero costs: the default trips at a zero hop
+    assert handshake_of(ev) == pytest.approx(0.0, abs=1e-12)
+    sc = load_scenario(scenario_path("slow_joiner"), {"rate": 1000.0, "duration": 0.005,
+                                                       "join_at": 0.001})
+    model = CostModel.zero().model_copy(update={"io_wakeup_s": 10e-6})
+    run = simulate(sc.model_copy(update={"model": model}), seed=0)
+    assert handshake_of(run.events) == pytest.approx(model.tcp.connect_half_trips * 10e-6)
 
 
 def test_pipeline_makespan_counts_each_task_late() -> None:

@@ -25,7 +25,8 @@ SHORT_METHODS = (  # first match wins
     ("app_record", "live calls, with/without log"),
     ("app_cost_cv", "live call gaps, 10-90% range"),
     ("command_post", "bare sends, woken vs idle"),
-    ("app_sleep_late", "paced sends vs schedule"),
+    ("app_sleep_late", "paced sends vs send 0"),
+    ("app_mark", "mark to first send"),
     ("io_wakeup", "REQ/REP RTT equation"),
     ("app_wakeup", "REQ/REP RTT equation"),
     ("app_", "live send/recv calls, LS on size"),
@@ -35,8 +36,8 @@ SHORT_METHODS = (  # first match wins
     ("write_overhead", "spaced fill, a write each"),
     ("ipc.kernel_buffer", "wmem_default"),
     ("kernel_buffer", "bare fill to EAGAIN"),
-    ("half_trips", "join window / hop"),
-    ("handshake_jitter", "join window jitter"),
+    ("half_trips", "SUB handshake / hop"),
+    ("handshake_jitter", "SUB handshake spread"),
     ("bandwidth", "not separable: kept"),
     ("inbound_poll_rate", "libzmq constant"),
     ("batch_bytes", "libzmq constant"),
@@ -150,10 +151,12 @@ def format_summary(model: CostModel, fit: dict[str, Any]) -> str:
         q = d["quantiles_s"]
         out.append(
             f"  {t}: n={d['n']} mean {fmt_seconds(d['mean_s'])}, p5 {fmt_seconds(q['p5'])}, "
-            f"p50 {fmt_seconds(q['p50'])}, p95 {fmt_seconds(q['p95'])}; fitted "
-            f"{fmt_seconds(d['shift_s'])} + U(0, P) + Exp({fmt_seconds(d['jitter_s'])}): "
-            f"KS D={d['ks_d']:.2f} (p={d['ks_p']:.2f}); phase only D={d['ks_d_phase_only']:.2f}"
-            f", deterministic D={d['ks_d_deterministic']:.2f}")
+            f"p50 {fmt_seconds(q['p50'])}, p95 {fmt_seconds(q['p95'])}")
+        if "handshake" in d:
+            h = d["handshake"]
+            out.append(f"    its handshake, connect() → HANDSHAKE_SUCCEEDED: "
+                       f"{fmt_seconds(h['shift_s'])} + Exp({fmt_seconds(h['jitter_s'])}), "
+                       f"KS D={h['ks_d']:.2f} (p={h['ks_p']:.2f})")
     out.append("REQ/REP round trip (live):")
     for t, d in fit["distributions"]["rtt"].items():
         out.append(f"  {t}: mean {fmt_seconds(d['mean_s'])}, p10 {fmt_seconds(d['p10_s'])}, "

@@ -79,8 +79,18 @@ class CostModel(BaseModel):
     )
     app_sleep_late_s: float = Field(
         0.0, ge=0, description="an application thread that sleeps until a time (a node's "
-        "start, a start delay, sleep and work) runs again this much later: the host's timer "
-        "slack and wake-up. 0: on time"
+        "start, a start delay, sleep and work) runs again this much later on average: the "
+        "host's timer slack and wake-up. 0: on time"
+    )
+    app_sleep_late_cv: float = Field(
+        0.0, ge=0, description="spread of each sleep's lateness: gamma distributed with "
+        "app_sleep_late_s as its mean and this coefficient of variation (0 = every sleep is "
+        "equally late). A node's start uses the mean"
+    )
+    app_mark_s: float = Field(
+        0.0, ge=0, description="time from a mark to the behaviour's next operation (the live "
+        "backend reports each mark to its runner over a pipe, and a node's first steps run "
+        "cold)"
     )
     io_wakeup_s: float = Field(5e-6, ge=0, description="an idle I/O thread wakes after this")
     engine_msg_s: float = Field(0.4e-6, ge=0, description="I/O thread cost per message")
@@ -93,8 +103,9 @@ class CostModel(BaseModel):
     command_phase: Literal["first_send", "random"] = Field(
         "first_send",
         description="send's command throttle: 'first_send' fires at a socket's first send and "
-        "then every interval (libzmq's _last_tsc = 0); 'random' draws the phase of the "
-        "following ones, as send-time jitter makes it on a real host",
+        "then at the first send an interval after the last (libzmq's _last_tsc = 0), so that "
+        "the sends' own timing sets its phase, as measured live; 'random' draws where in its "
+        "interval the throttle's clock starts (a cruder stand-in for send-time jitter)",
     )
     inbound_poll_rate: int = Field(
         100, ge=1, description="recv processes commands every this many messages"

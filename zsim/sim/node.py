@@ -136,7 +136,11 @@ class SimNode:
         self._t_send_cost = costs.app_send_s
         self._t_recv_cost = costs.app_recv_s
         self._byte_cost = costs.app_byte_s
-        self.sleep_late = costs.app_sleep_late_s  # a timed sleep ends this much late
+        self.sleep_late = costs.app_sleep_late_s  # a timed sleep ends this much late (mean)
+        self.late_spread = (CostSpread(np.random.default_rng([system_seed, 2]),
+                                       costs.app_sleep_late_cv)
+                            if costs.app_sleep_late_cv > 0 and self.sleep_late > 0 else None)
+        self.mark_cost = costs.app_mark_s
 
     # --- records and counters -------------------------------------------------------------
     def record_lifecycle(self, sock: SimSocket | None, event: str, peer: str, detail: str) -> None:
@@ -198,7 +202,7 @@ class SimNode:
         if self.incarnation == 0 and start.after:
             yield self.world.point_reached(start.after)
             if start.delay:
-                yield self.env.timeout(start.delay + self.sleep_late)
+                yield self.env.timeout(start.delay + self._late())
         self.record_lifecycle(None, "start", "", "")
         defn = resolve(self.spec.behaviour)
         params = validate_params(defn, self.spec.params, list(self.sockets))
@@ -272,17 +276,25 @@ class SimNode:
         if kind is Work or kind is Sleep:
             if op.seconds > 0:
                 self._release_gil()  # the live backend sleeps through both
-                yield self.env.timeout(op.seconds + self.sleep_late)
+                yield self.env.timeout(op.seconds + self._late())
             return None
         if kind is Poll:
             return (yield from self._poll(op))
         if kind is Mark:
             self.record_lifecycle(None, "mark", "", op.point)
             self.world.mark(self.name, op.point)
+            if self.mark_cost > 0:
+                yield self.env.timeout(self.mark_cost)
             return None
         if kind is WaitConnected:
             return (yield from self._wait_connected(op))
         raise TypeError(f"{self.name}: a behaviour yielded {op!r}, not an operation")
+
+    def _late(self) -> float:
+        """How late this sleep ends: its own draw (the spread has a stream of its own)."""
+        if self.late_spread is None:
+            return self.sleep_late
+        return self.sleep_late * self.late_spread.factor()
 
     def _take_gil(self) -> Generator[simpy.Event, Any, None]:
         """Run: take the lock, or hand it over first when a waiter asked for it."""

@@ -104,7 +104,7 @@ class World:
     def run(self) -> None:
         # a node process sleeps until its start (or restart) and wakes app_sleep_late_s late;
         # a crash is a SIGKILL from outside, on time
-        late = self.costs.app_sleep_late_s
+        late = self.costs.app_sleep_late_s  # a start is one sleep: the mean
         for name, spec in self.scenario.nodes.items():
             self._schedule(spec.start.at + late, lambda n=name: self._boot(n, 0))
             if spec.crash_at is not None:
