@@ -7,8 +7,9 @@ Live (``run_live`` on small scenarios, one OS process per node, as every live ru
 - ``rtt``: the client's ``rtt_mean_s`` of hello_reqrep with no service time, and the spread of
   its round trips from the event log;
 - ``join``: slow_joiner's window, connect() to the send of the first delivered message; in the
-  same runs the subscriber's handshake (connect() to HANDSHAKE_SUCCEEDED), the publisher's
-  first send after its "started" mark, and how late its paced sends are;
+  same runs the subscriber's handshake (connect() to HANDSHAKE_SUCCEEDED), how late both
+  nodes wake for their start, the publisher's first send after its "started" mark, and how
+  late its paced sends are;
 - ``gil_probe``: whether a subscriber thread runs while a publisher thread of the same process
   sends a burst (inproc: the interpreter lock the live backend's threads share).
 Bare pyzmq (in this process, two contexts so that each side has its own I/O thread; loopback,
@@ -194,6 +195,7 @@ def join(transport: str, rate: float, seed: int, timeout: float) -> dict[str, An
     return {"transport": transport, "rate": rate, "seed": seed, "window_s": window,
             "lost": lost, "lost_over_rate_s": lost / rate,
             "handshake_s": handshake_of(result.events),
+            "start_late_s": start_lateness(result.events, JOIN_AT),
             "mark_lead_s": mark_lead(result.events),
             "sleep_late_s": paced_lateness(result.events, rate)}
 
@@ -208,6 +210,16 @@ def paced_lateness(events: Any, rate: float) -> list[float]:
         return []
     k = np.arange(1, len(sends))
     return (sends[1:] - sends[0] - k / rate).tolist()
+
+
+def start_lateness(events: Any, join_at: float) -> list[float]:
+    """How late slow_joiner's two nodes wake for their start: the publisher's "start" after 0,
+    the subscriber's first connect() after ``join_at`` (the first thing each does)."""
+    pub = _times(events, "publisher", "start")
+    sub = _times(events, "subscriber", "connect")
+    return [float(x) for x in (pub.min() if len(pub) else math.nan,
+                               sub.min() - join_at if len(sub) else math.nan)
+            if math.isfinite(x)]
 
 
 def mark_lead(events: Any) -> float:
@@ -230,8 +242,11 @@ def handshake_of(events: Any) -> float:
     return float(done.min() - connect.min())
 
 
+JOIN_AT = 0.05  # the subscriber's start in the join runs
+
+
 def join_overrides(transport: str, rate: float) -> dict[str, Any]:
-    return {"transport": transport, "rate": rate, "duration": 0.1}
+    return {"transport": transport, "rate": rate, "duration": 0.1, "join_at": JOIN_AT}
 
 
 def join_window_of(result: Any) -> float | None:

@@ -74,8 +74,8 @@ def truth() -> CostModel:
     """A machine unlike the defaults in every fitted parameter."""
     return CostModel(
         app_send_s=21e-6, app_recv_s=13e-6, app_byte_s=1.2e-9, app_record_s=3e-6,
-        command_post_s=2.5e-6, app_sleep_late_s=40e-6, app_sleep_late_cv=0.7,
-        app_mark_s=150e-6,
+        command_post_s=2.5e-6, app_sleep_late_s=40e-6, app_sleep_late_cv=0.3,
+        app_start_late_s=140e-6, app_start_late_cv=0.35, app_mark_s=150e-6,
         io_wakeup_s=20e-6,
         app_wakeup_s=WAKE_RATIO * 20e-6, engine_msg_s=0.15e-6, engine_byte_s=0.5e-9,
         command_interval_s=INTERVAL,
@@ -214,25 +214,32 @@ def synthetic(model: CostModel) -> Measurements:
     return m
 
 
+# p10 and p90 of 11 samples are the 2nd and the 10th: these are ±1.2815, a normal's
+RUN_SHAPE = 1.2815 * np.array([-1.5, -1, -0.8, -0.6, -0.3, 0, 0.3, 0.6, 0.8, 1, 1.5])
+
+
 def join_samples(model: CostModel, transport: str, n: int = 24) -> list[dict]:
     """slow_joiner runs, n at 10k msg/s and n at 500, whose handshakes have exactly the moments
-    of the model's shift + exponential, whose marks lead by app_mark_s plus a send, and whose
-    paced sends (at 500 msg/s; 10k msg/s must be ignored) are late with exactly the model's
-    mean and spread."""
+    of the model's shift + exponential, whose nodes start late with exactly the model's mean
+    and spread, whose marks lead by app_mark_s plus a send, and whose paced sends (at 500
+    msg/s; 10k msg/s must be ignored) are late by the model's mean with its spread in each
+    run."""
     link = model.link(transport)
     z = standardized(2 * n)
     # population moments: the transports' copies pool into the same mean and spread
-    late = model.app_sleep_late_s * (1 + model.app_sleep_late_cv * standardized(50 * n, 0))
+    start = model.app_start_late_s * (1 + model.app_start_late_cv * standardized(4 * n, 0))
+    late = model.app_sleep_late_s * (1 + model.app_sleep_late_cv * RUN_SHAPE)
     shake = link.connect_half_trips * (link.latency_s + model.io_wakeup_s)
     send = model.app_send_s + model.app_record_s + model.app_byte_s * 16
     out = []
     for k in range(2 * n):
         rate = 500.0 if k % 2 else 10_000.0
-        paced = late[50 * (k // 2):50 * (k // 2 + 1)] if rate <= 2000 else late[:50] * 10
         out.append({"transport": transport, "rate": rate, "seed": k, "window_s": 2e-3,
                     "lost": 2e-3 * rate, "lost_over_rate_s": 2e-3,
                     "handshake_s": shake + link.handshake_jitter_s * (1 + z[k]),
-                    "mark_lead_s": model.app_mark_s + send, "sleep_late_s": paced.tolist()})
+                    "start_late_s": start[2 * k:2 * k + 2].tolist(),
+                    "mark_lead_s": model.app_mark_s + send,
+                    "sleep_late_s": (late if rate <= 2000 else late * 10).tolist()})
     return out
 
 
@@ -241,6 +248,7 @@ def test_fit_model_recovers_every_fitted_parameter() -> None:
     fitted, fit = fit_model(synthetic(model))
     for name in ("app_send_s", "app_recv_s", "app_byte_s", "app_record_s", "command_post_s",
                  "app_sleep_late_s", "app_sleep_late_cv", "app_mark_s",
+                 "app_start_late_s", "app_start_late_cv",
                  "engine_msg_s",
                  "engine_byte_s",
                  "io_wakeup_s", "app_wakeup_s", "command_interval_s"):

@@ -1,14 +1,19 @@
-"""Timed sleeps that end late (``app_sleep_late_s``, spread ``app_sleep_late_cv``): a node's
-start, a start delay, and the sleep and work of a behaviour all run again this much after their
-due time, as a thread that sleeps on a real host does (timer slack and wake-up); and a mark's
-cost (``app_mark_s``). The probes ``zsim calibrate`` fits them from give them back."""
+"""Timed sleeps that end late, as a thread that sleeps on a real host does (timer slack and
+wake-up): a node's start (``app_start_late_s``/``_cv``), a start delay and the sleep and work of
+a behaviour (``app_sleep_late_s``/``_cv``); and a mark's cost (``app_mark_s``). The probes
+``zsim calibrate`` fits them from give them back."""
 
 from __future__ import annotations
 
 import pytest
 
 from zsim.analysis.calibrate import fit_gamma
-from zsim.analysis.calibrate_bench import handshake_of, mark_lead, paced_lateness
+from zsim.analysis.calibrate_bench import (
+    handshake_of,
+    mark_lead,
+    paced_lateness,
+    start_lateness,
+)
 from zsim.analysis.closed_forms import predict_pipeline
 from zsim.catalog import scenario_path
 from zsim.costs import CostModel
@@ -33,17 +38,30 @@ def _sends(result) -> list[float]:
 
 
 def test_paced_sends_are_late_by_exactly_the_lateness() -> None:
-    # the node wakes at 0 + L; send 0 follows no sleep; send k sleeps until L + k ms and wakes
-    # L later
-    assert _sends(_paced(LATE)) == pytest.approx([LATE] + [2 * LATE + k * 1e-3
-                                                           for k in range(1, 5)], abs=1e-12)
+    # the node wakes at S; send 0 follows no sleep; send k sleeps until S + k ms, L late
+    start = 1e-4
+    assert _sends(_paced(LATE, app_start_late_s=start)) == pytest.approx(
+        [start] + [start + LATE + k * 1e-3 for k in range(1, 5)], abs=1e-12)
     assert _sends(_paced(0.0)) == pytest.approx([k * 1e-3 for k in range(5)], abs=1e-12)
 
 
 def test_a_late_start_shifts_the_node() -> None:
-    ev = _paced(LATE).events
+    ev = _paced(LATE, app_start_late_s=2e-4).events
     connect = ev[(ev.node == "subscriber") & (ev.event == "connect")].t.min()
-    assert connect == pytest.approx(0.5 + LATE, abs=1e-12)
+    assert connect == pytest.approx(0.5 + 2e-4, abs=1e-12)
+    assert start_lateness(ev, 0.5) == pytest.approx([2e-4, 2e-4], abs=1e-12)
+
+
+def test_each_node_starts_late_by_a_draw_of_its_own() -> None:
+    spread = {"app_start_late_s": 2e-4, "app_start_late_cv": 0.4}
+    a = start_lateness(_paced(0.0, **spread).events, 0.5)
+    assert a[0] != a[1] and all(x > 0 for x in a)
+    assert start_lateness(_paced(0.0, **spread).events, 0.5) == a  # same seed, same draws
+    assert start_lateness(_paced(0.0, seed=1, **spread).events, 0.5) != a
+    # the start draws come from streams of their own: the sends' lateness draws stay put
+    late = {"app_sleep_late_cv": 0.5}
+    base = paced_lateness(_paced(LATE, **late).events, 1000.0)
+    assert paced_lateness(_paced(LATE, **late, **spread).events, 1000.0) == pytest.approx(base)
 
 
 def test_calibrate_measures_what_the_model_does() -> None:

@@ -26,6 +26,7 @@ SHORT_METHODS = (  # first match wins
     ("app_cost_cv", "live call gaps, 10-90% range"),
     ("command_post", "bare sends, woken vs idle"),
     ("app_sleep_late", "paced sends vs send 0"),
+    ("app_start_late", "node wake vs start time"),
     ("app_mark", "mark to first send"),
     ("io_wakeup", "REQ/REP RTT equation"),
     ("app_wakeup", "REQ/REP RTT equation"),

@@ -77,15 +77,23 @@ class CostModel(BaseModel):
     app_wakeup_s: float = Field(
         8e-6, ge=0, description="an application thread blocked in zmq wakes after this"
     )
+    app_start_late_s: float = Field(
+        0.0, ge=0, description="a node's process wakes this much after its start (or "
+        "restart) time on average: the host's wake-up from a long idle sleep. 0: on time"
+    )
+    app_start_late_cv: float = Field(
+        0.0, ge=0, description="spread of each node's start lateness: gamma distributed with "
+        "app_start_late_s as its mean and this coefficient of variation (0 = all equally late)"
+    )
     app_sleep_late_s: float = Field(
-        0.0, ge=0, description="an application thread that sleeps until a time (a node's "
-        "start, a start delay, sleep and work) runs again this much later on average: the "
-        "host's timer slack and wake-up. 0: on time"
+        0.0, ge=0, description="an application thread that sleeps until a time (a start "
+        "delay, sleep and work) runs again this much later on average: the host's timer "
+        "slack and wake-up. 0: on time"
     )
     app_sleep_late_cv: float = Field(
-        0.0, ge=0, description="spread of each sleep's lateness: gamma distributed with "
-        "app_sleep_late_s as its mean and this coefficient of variation (0 = every sleep is "
-        "equally late). A node's start uses the mean"
+        0.0, ge=0, description="spread of each sleep's lateness within a run: gamma "
+        "distributed with app_sleep_late_s as its mean and this coefficient of variation "
+        "(0 = every sleep is equally late)"
     )
     app_mark_s: float = Field(
         0.0, ge=0, description="time from a mark to the behaviour's next operation (the live "

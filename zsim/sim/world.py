@@ -92,6 +92,14 @@ class World:
     def _schedule(self, at: float, action: Any) -> None:
         self.env.timeout(at).callbacks.append(lambda _e: action())
 
+    def _start_late(self, name: str, incarnation: int) -> float:
+        mean, cv = self.costs.app_start_late_s, self.costs.app_start_late_cv
+        if mean <= 0 or cv <= 0:
+            return mean
+        rng = np.random.default_rng([self.seeds_for(name, incarnation)[1], 3])
+        shape = 1.0 / (cv * cv)
+        return float(rng.gamma(shape, mean / shape))
+
     def _boot(self, name: str, incarnation: int) -> None:
         spec = self.scenario.nodes[name]
         if incarnation:
@@ -102,15 +110,16 @@ class World:
         node.boot()
 
     def run(self) -> None:
-        # a node process sleeps until its start (or restart) and wakes app_sleep_late_s late;
-        # a crash is a SIGKILL from outside, on time
-        late = self.costs.app_sleep_late_s  # a start is one sleep: the mean
+        # a node process sleeps until its start (or restart) and wakes late (app_start_late_*,
+        # each node and incarnation a draw of its own); a crash is a SIGKILL from outside, on time
         for name, spec in self.scenario.nodes.items():
-            self._schedule(spec.start.at + late, lambda n=name: self._boot(n, 0))
+            self._schedule(spec.start.at + self._start_late(name, 0),
+                           lambda n=name: self._boot(n, 0))
             if spec.crash_at is not None:
                 self._schedule(spec.crash_at, lambda n=name: self.nodes[n].crash())
             if spec.restart_at is not None:
-                self._schedule(spec.restart_at + late, lambda n=name: self._boot(n, 1))
+                self._schedule(spec.restart_at + self._start_late(name, 1),
+                               lambda n=name: self._boot(n, 1))
         env, until = self.env, self.scenario.run.until
         step = env.step
         while not self.stopped and env.peek() <= until:
