@@ -106,3 +106,38 @@ def test_pipeline_makespan_counts_each_task_late() -> None:
     a = simulate(sc, seed=1).metric("sink", "makespan_s")
     b = simulate(late, seed=1).metric("sink", "makespan_s")
     assert b - a == pytest.approx(25 * LATE, rel=0.05)
+
+
+def _lifecycle(result, node: str, event: str) -> list[float]:
+    ev = result.events
+    return ev[(ev.node == node) & (ev.event == event)].t.tolist()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_late_starts_never_race_a_bind_due_first(seed: int) -> None:
+    # As the live backend: a node that starts at 0 binds before the common start, and a
+    # connect waits for the binds due at or before its node's start, however late each wakes
+    # (slow_subscriber: both nodes start at 0, the subscriber connects to the publisher).
+    sc = load_scenario(scenario_path("slow_subscriber"), {"count": 50, "service": 0.0})
+    model = sc.model.model_copy(update={"app_start_late_s": 2e-4, "app_start_late_cv": 1.0})
+    run = simulate(sc.model_copy(update={"model": model}), seed=seed)
+    assert _lifecycle(run, "publisher", "bind") == [0.0]
+    assert not _lifecycle(run, "subscriber", "refused")
+    assert run.metric("subscriber", "received") == 50
+
+
+def test_a_connect_waits_for_a_peer_due_to_bind_at_its_start() -> None:
+    # both nodes due at 10 ms: the pusher's connect waits until the puller, late, has bound
+    sc = load_scenario(scenario_path("throughput"), {"messages": 10})
+    nodes = {n: s.model_copy(update={"start": s.start.model_copy(update={"at": 0.01})})
+             for n, s in sc.nodes.items()}
+    model = sc.model.model_copy(update={"app_start_late_s": 2e-4, "app_start_late_cv": 1.0})
+    waited = 0
+    for seed in range(6):
+        run = simulate(sc.model_copy(update={"nodes": nodes, "model": model}), seed=seed)
+        bind = _lifecycle(run, "puller", "bind")[0]
+        connect = _lifecycle(run, "pusher", "connect")[0]
+        assert bind > 0.01 and connect >= bind and not _lifecycle(run, "pusher", "refused")
+        waited += connect == bind
+        assert run.metric("puller", "received") == 10
+    assert waited  # in some seeds the pusher woke first and waited

@@ -161,8 +161,8 @@ class SimNode:
         self.stats.destroyed += n
 
     # --- life cycle -----------------------------------------------------------------------
-    def boot(self) -> None:
-        """Create, bind and connect the sockets, then run the behaviour."""
+    def bind(self) -> None:
+        """Create the sockets and bind them."""
         for sspec in self.spec.sockets:
             sock = SOCKET_CLASSES[sspec.type](self, sspec)
             self.sockets[sspec.name] = sock
@@ -170,6 +170,11 @@ class SimNode:
         for sock in self.sockets.values():
             for ep in sock.spec.bind:
                 network.bind(sock, ep)
+
+    def connect_and_run(self) -> None:
+        """Connect the sockets, then run the behaviour."""
+        network = self.world.network
+        for sock in self.sockets.values():
             for ep in sock.spec.connect:
                 network.connect(sock, ep)
         self.process = self.env.process(self._main())

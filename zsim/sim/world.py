@@ -100,26 +100,43 @@ class World:
         shape = 1.0 / (cv * cv)
         return float(rng.gamma(shape, mean / shape))
 
-    def _boot(self, name: str, incarnation: int) -> None:
+    def _bind(self, name: str, incarnation: int) -> None:
         spec = self.scenario.nodes[name]
         if incarnation:
             node = self.nodes[name]
             node.record_lifecycle(None, "restart", "", "")
         node = SimNode(self, spec, name, incarnation, self.stats[name])
         self.nodes[name] = node
-        node.boot()
+        node.bind()
+
+    def _connect(self, name: str, incarnation: int) -> None:
+        node = self.nodes[name]
+        if node.incarnation == incarnation and node.alive:
+            node.connect_and_run()
 
     def run(self) -> None:
-        # a node process sleeps until its start (or restart) and wakes late (app_start_late_*,
-        # each node and incarnation a draw of its own); a crash is a SIGKILL from outside, on time
-        for name, spec in self.scenario.nodes.items():
-            self._schedule(spec.start.at + self._start_late(name, 0),
-                           lambda n=name: self._boot(n, 0))
+        # As the live backend (zsim.live.child, runner): a node's process sleeps until its
+        # start and wakes late (app_start_late_*, each node and incarnation a draw of its own);
+        # a node that starts at 0 binds before the common start, any other when it wakes; its
+        # connects wait for the binds due at or before its start. A restart binds and connects
+        # when it wakes; a crash is a SIGKILL from outside, on time.
+        nodes = self.scenario.nodes
+        wake = {name: spec.start.at + self._start_late(name, 0) for name, spec in nodes.items()}
+        bound = {name: 0.0 if spec.start.at == 0 else wake[name] for name, spec in nodes.items()}
+        owner = {ep: name for name, spec in nodes.items() for s in spec.sockets for ep in s.bind}
+        for name in nodes:
+            self._schedule(bound[name], lambda n=name: self._bind(n, 0))
+        for name, spec in nodes.items():
+            due = [bound[owner[ep]] for s in spec.sockets for ep in s.connect
+                   if owner.get(ep, name) != name
+                   and nodes[owner[ep]].start.at <= spec.start.at]
+            self._schedule(max([wake[name], *due]), lambda n=name: self._connect(n, 0))
             if spec.crash_at is not None:
                 self._schedule(spec.crash_at, lambda n=name: self.nodes[n].crash())
             if spec.restart_at is not None:
-                self._schedule(spec.restart_at + self._start_late(name, 1),
-                               lambda n=name: self._boot(n, 1))
+                back = spec.restart_at + self._start_late(name, 1)
+                self._schedule(back, lambda n=name: self._bind(n, 1))
+                self._schedule(back, lambda n=name: self._connect(n, 1))
         env, until = self.env, self.scenario.run.until
         step = env.step
         while not self.stopped and env.peek() <= until:
