@@ -296,7 +296,8 @@ def _fit_interval(m: Measurements, base: CostModel, params: dict[str, Any]) -> f
 def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]
              ) -> tuple[AppFit, float, float]:
     """The per-call costs of an application that records nothing, and what recording each
-    message adds (``app_record_s``: the median over runs of the per-call difference)."""
+    message adds (``app_record_s``: the median over sizes of the per-call difference). Each
+    size's figures are the medians of its repeated runs (``Plan.app_reps``)."""
     sends = [(r["size"], r["send_bare_s"]) for r in m.app]
     recvs = [(r["size"], r["recv_bare_s"]) for r in m.app]
     fit = fit_app_costs(sends, recvs)
@@ -306,8 +307,9 @@ def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]
     # robust spread of one call: the 10-90% range of the gaps between back-to-back calls over
     # that of a normal distribution (2 × 1.2816 σ), relative to the median; descheduling
     # outliers, which a standard deviation would count, stay out of it
+    runs = [run for r in m.app for run in r.get("runs", [r])]
     spreads = [(r[k]["p90_s"] - r[k]["p10_s"]) / (2.5631 * r[k]["p50_s"])
-               for r in m.app for k in ("send", "recv") if "p10_s" in r[k] and r[k]["p50_s"] > 0]
+               for r in runs for k in ("send", "recv") if "p10_s" in r[k] and r[k]["p50_s"] > 0]
     cv = float(np.median(spreads)) if spreads else base.app_cost_cv
     alone = {kind: fit_line(*zip(*rows, strict=True)) for kind, rows in (("send", sends),
                                                                          ("recv", recvs))}

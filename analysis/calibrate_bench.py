@@ -70,6 +70,8 @@ class Plan:
     app_sizes: tuple[int, ...] = (10, 100, 1000, 10000)
     app_transports: tuple[str, ...] = ("tcp", "ipc")
     app_count: int = 20_000
+    app_reps: int = 3  # per size and transport; the median of each figure counts (the host's
+    # speed moves between runs by up to 2x, and recorded minus bare is a small difference)
     app_bytes: int = 20_000_000  # count × size is capped at this
     rtt_requests: int = 2000
     rtt_runs: int = 2
@@ -93,6 +95,7 @@ class Plan:
         if not quick:
             return cls(timeout=timeout)
         return cls(quick=True, app_sizes=(10, 10000), app_transports=("tcp",), app_count=5000,
+                   app_reps=1,
                    app_bytes=10_000_000, rtt_requests=500, rtt_runs=1, join_rates=(10_000.0,),
                    join_runs=3, cap_sizes=(100, 10000), cap_hwms=(10, 1000),
                    engine_sizes=(10, 1000, 100000), engine_count=50_000,
@@ -102,7 +105,7 @@ class Plan:
                    timeout=timeout)
 
     def steps(self) -> int:
-        n_app = len(self.app_sizes) * len(self.app_transports)
+        n_app = len(self.app_sizes) * len(self.app_transports)  # a step per size, all reps
         per_transport = self.rtt_runs + self.join_runs + len(self.cap_sizes) * len(
             self.cap_hwms) + len(self.engine_sizes)
         spaced = len(self.spaced_sizes) if "ipc" in self.transports else 0
@@ -171,6 +174,19 @@ def app_costs(transport: str, size: int, count: int, seed: int, timeout: float) 
             "send": _per_call(sends), "recv": _per_call(recvs),
             "send_bare_s": float(span / count),
             "recv_bare_s": float(1.0 / bare.metric("puller", "throughput_msg_s"))}
+
+
+def median_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rows' median, figure by figure (nested dicts too); other values from the first."""
+    out: dict[str, Any] = {}
+    for key, value in rows[0].items():
+        if isinstance(value, dict):
+            out[key] = median_of([r[key] for r in rows])
+        elif isinstance(value, float):
+            out[key] = float(np.median([r[key] for r in rows]))
+        else:
+            out[key] = value
+    return out
 
 
 def rtt(transport: str, requests: int, seed: int, timeout: float) -> dict[str, Any]:
@@ -544,7 +560,9 @@ def run_benchmarks(plan: Plan, step: Callable[[str], None] = lambda _s: None) ->
     for transport in plan.app_transports:
         for size in plan.app_sizes:
             count = max(500, min(plan.app_count, plan.app_bytes // max(size, 1)))
-            m.app.append(app_costs(transport, size, count, len(m.app), plan.timeout))
+            runs = [app_costs(transport, size, count, len(m.app) * plan.app_reps + k,
+                              plan.timeout) for k in range(plan.app_reps)]
+            m.app.append({**median_of(runs), "runs": runs})
             step(f"app costs {transport} {size} B")
     m.gil = gil_probe(plan.gil_runs, len(m.app), plan.timeout)
     step("interpreter lock")

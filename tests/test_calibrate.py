@@ -33,7 +33,7 @@ from zsim.analysis.calibrate import (
     throttle_period,
     unix_sndbuf,
 )
-from zsim.analysis.calibrate_bench import Measurements, Plan, wire_size
+from zsim.analysis.calibrate_bench import Measurements, Plan, median_of, wire_size
 from zsim.analysis.closed_forms import reqrep_rtt
 from zsim.cli_calibrate import format_summary
 from zsim.costs import CostModel, LinkCosts
@@ -332,3 +332,11 @@ def test_quick_calibration_writes_a_plausible_profile(tmp_path: Path) -> None:
         rtt = meta["fit"]["validation"]["rtt"][t]
         assert math.isclose(rtt["closed_form_s"], rtt["live_s"], rel_tol=0.01)
         assert math.isclose(rtt["sim_s"], rtt["live_s"], rel_tol=0.05)
+
+
+def test_median_of_takes_each_figure_over_the_runs() -> None:
+    runs = [{"transport": "tcp", "size": 10, "send_bare_s": x, "send": {"mean_s": 2 * x}}
+            for x in (3e-6, 1e-6, 9e-6)]
+    got = median_of(runs)
+    assert got == {"transport": "tcp", "size": 10, "send_bare_s": 3e-6,
+                   "send": {"mean_s": 6e-6}}
