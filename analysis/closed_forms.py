@@ -191,7 +191,8 @@ def predict_slow_subscriber(sc: Scenario) -> list[Prediction]:
 
 def reqrep_rtt(costs: CostModel, transport: str, size: int = 5) -> float:
     """One request/reply round trip with no service time: each way a send call, the I/O
-    wake-up and engine work on both sides, the link, and the receiver's wake-up and recv.
+    wake-up (its latency and its CPU) and engine work on both sides, the link, and the
+    receiver's wake-up and recv.
     (The command a send posts to the sleeping reader, command_post_s, delays the sender's next
     call, not this message: the reader is woken as it is posted.)"""
     if transport == "inproc":
@@ -199,8 +200,8 @@ def reqrep_rtt(costs: CostModel, transport: str, size: int = 5) -> float:
     else:
         link = costs.link(transport)
         engine = 2 * (costs.engine_msg_s + costs.engine_byte_s * size)
-        one_way = (costs.app_send_s + 2 * costs.io_wakeup_s + engine + link.latency_s
-                   + costs.app_wakeup_s + costs.app_recv_s)
+        one_way = (costs.app_send_s + 2 * (costs.io_wakeup_s + costs.io_wake_cpu_s) + engine
+                   + link.latency_s + costs.app_wakeup_s + costs.app_recv_s)
     return 2 * one_way
 
 

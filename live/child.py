@@ -127,7 +127,8 @@ class LiveNode:
         self.lock = threading.Lock()
         self.handshakes: dict[str, int] = {s.name: 0 for s in cfg.spec.sockets}
         self.cond = threading.Condition(self.lock)
-        self.counters = {"sent": 0, "received": 0, "dropped": 0, "destroyed": 0}
+        self.counters: dict[str, float] = {"sent": 0, "received": 0, "dropped": 0,
+                                           "destroyed": 0, "cpu_s": 0.0}
         self.released = False
         self.bound: set[str] = set()
         self.blocked_req = False
@@ -570,7 +571,11 @@ class LiveNode:
                 if start.delay:
                     self.sleep_until(time.monotonic_ns() + int(start.delay * 1e9))
             self.record("", "start")
-            self.run_behaviour()
+            cpu0 = time.thread_time()  # this thread's CPU clock: the behaviour's own CPU
+            try:
+                self.run_behaviour()
+            finally:
+                self.counters["cpu_s"] += time.thread_time() - cpu0
             self.record("", "stop")
             self.conn.send(("finished",))
             self.wait_for(lambda: False, None)  # keep the sockets open until told to stop

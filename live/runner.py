@@ -415,7 +415,8 @@ class LiveRun:
         metric_rows: list[tuple[str, str, float]] = []
         for name, spec in self.scenario.nodes.items():
             mine = [c for c in self.children if c.name == name]
-            totals = {k: 0 for k in ("sent", "received", "dropped", "destroyed")}
+            totals: dict[str, float] = {k: 0 for k in ("sent", "received", "dropped",
+                                                       "destroyed", "cpu_s")}
             metrics: dict[str, float] = {}
             for c in mine:
                 for k in totals:

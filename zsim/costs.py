@@ -101,6 +101,15 @@ class CostModel(BaseModel):
         "cold)"
     )
     io_wakeup_s: float = Field(5e-6, ge=0, description="an idle I/O thread wakes after this")
+    io_wake_cpu_s: float = Field(
+        0.0, ge=0, description="CPU an I/O thread spends each time it wakes, before it moves "
+        "any message (epoll_wait, its mailbox, the socket calls' fixed cost)"
+    )
+    cpu_cores: int = Field(
+        0, ge=0, description="cores that every node's application and I/O threads share: while "
+        "more of them have work than there are cores, each runs that much slower (processor "
+        "sharing). 0: every thread has a core of its own"
+    )
     engine_msg_s: float = Field(0.4e-6, ge=0, description="I/O thread cost per message")
     engine_byte_s: float = Field(0.05e-9, ge=0, description="I/O thread cost per byte")
     command_interval_s: float = Field(

@@ -53,6 +53,8 @@ STANDARD_METRICS = {
     "received": "messages handed to the node's application",
     "dropped": "messages the node's sockets discarded (HWM, unroutable, filtered)",
     "destroyed": "messages lost with a crashed node or a broken connection",
+    "cpu_s": "seconds of CPU the node's application thread spent in its behaviour (sim: the "
+    "cost of its calls, not counting any wait for a core; live: the thread's CPU clock)",
     "stuck": "1 if the run ended with the node blocked in recv on a REQ awaiting its reply",
     "lost": "(SUB nodes) messages published after the node connected and before its first "
     "received message (needs record = 'messages')",

@@ -25,21 +25,27 @@ from zsim.costs import LinkCosts
 from zsim.sim.pipe import Pipe
 
 if TYPE_CHECKING:
+    from zsim.sim.cpu import Cpu
     from zsim.sim.node import SimNode
 
 
 class IoThread:
-    """A node's single I/O thread as a FIFO server: ``busy(cost)`` is the delay until done."""
+    """A node's single I/O thread as a FIFO server: ``busy(cost)`` is the delay until done (on
+    a core of the shared CPU, zsim.sim.cpu, when the model has a number of cores)."""
 
-    __slots__ = ("env", "free_at")
+    __slots__ = ("core", "cpu", "env", "free_at")
 
-    def __init__(self, env: simpy.Environment) -> None:
+    def __init__(self, env: simpy.Environment, cpu: Cpu | None = None) -> None:
         self.env = env
         self.free_at = 0.0
+        self.cpu = cpu if cpu is not None and cpu.cores > 0 else None
+        self.core = self.cpu.thread() if self.cpu is not None else -1
 
     def busy(self, cost: float) -> float:
         now = self.env.now
         start = now if now > self.free_at else self.free_at
+        if self.cpu is not None:
+            cost = self.cpu.run(self.core, cost, start)
         self.free_at = start + cost
         return self.free_at - now
 
@@ -157,6 +163,7 @@ class Engine:
         self.msg_cost = costs.engine_msg_s
         self.byte_cost = costs.engine_byte_s
         self.io_wakeup = costs.io_wakeup_s
+        self.wake_cpu = costs.io_wake_cpu_s  # charged each time a loop wakes from a sleep
         self.peer: Engine | None = None
         env.process(self._tx_loop())
         env.process(self._rx_loop())
@@ -180,9 +187,11 @@ class Engine:
         while self.alive:
             if not out.check_read():
                 yield self.tx_sleep.wait()
+                yield from self._woke()
                 continue
             if not tx.has_room():
                 yield self.space_sleep.wait()
+                yield from self._woke()
                 continue
             msgs: list[Any] = []
             nbytes = 0
@@ -205,6 +214,7 @@ class Engine:
             if not pending:
                 if not rx.arrived:
                     yield self.rx_sleep.wait()
+                    yield from self._woke()
                     continue
                 msgs, nbytes = rx.take()
                 delay = io.busy(self.msg_cost * len(msgs) + self.byte_cost * nbytes)
@@ -219,6 +229,14 @@ class Engine:
             inp.flush()
             if pending:  # _input_stopped: wait for the socket's activate_write
                 yield self.resume_sleep.wait()
+                yield from self._woke()
+
+    def _woke(self) -> Generator[simpy.Event, Any, None]:
+        """The I/O thread's fixed CPU of a wake-up (io_wake_cpu_s), before any message."""
+        if self.wake_cpu > 0 and self.alive:
+            delay = self.node.io.busy(self.wake_cpu)
+            if delay > 0:
+                yield self.env.timeout(delay)
 
     def kill(self) -> int:
         """Stop; returns the messages this engine held (lost)."""

@@ -124,7 +124,10 @@ class SimNode:
                        if costs.app_cost_cv > 0 else None)
         self.app = AppThread(self.env, costs.app_wakeup_s)
         self.gil = world.gil  # None unless app threads share an interpreter lock (zsim.sim.gil)
-        self.io = IoThread(self.env)
+        self.io = IoThread(self.env, world.cpu)
+        # the application thread's core share (zsim.sim.cpu); None: a core of its own
+        self.cpu = world.cpu if world.cpu.cores > 0 else None
+        self.app_core = world.cpu.thread() if self.cpu is not None else -1
         self.alive = True
         self.sockets: dict[str, SimSocket] = {}
         self.engines: list[tuple[Engine, Connection]] = []
@@ -215,6 +218,7 @@ class SimNode:
         result: Any = None
         error: BaseException | None = None
         env, gil, spread = self.env, self.gil, self.spread  # fixed for the node's life
+        cpu, core, stats = self.cpu, self.app_core, self.stats
         try:
             while True:
                 try:
@@ -233,13 +237,17 @@ class SimNode:
                         if spread is not None:
                             cost *= spread.factor()
                         if cost > 0:
+                            stats.cpu_s += cost
+                            if cpu is not None:
+                                cost = cpu.run(core, cost)
                             yield env.timeout(cost)
                         result = self._send_now(sock, msg)
                         if not result and op.timeout != 0:
                             result = yield from self._send_blocking(sock, msg, op.timeout)
                         if self.owed_s:
                             owed, self.owed_s = self.owed_s, 0.0
-                            yield env.timeout(owed)
+                            stats.cpu_s += owed
+                            yield env.timeout(owed if cpu is None else cpu.run(core, owed))
                         if result:
                             self._sent(sock, msg)
                     elif type(op) is Recv:
@@ -251,7 +259,8 @@ class SimNode:
                             result = yield from self._recv_blocking(sock, op.timeout)
                         if self.owed_s:
                             owed, self.owed_s = self.owed_s, 0.0
-                            yield env.timeout(owed)
+                            stats.cpu_s += owed
+                            yield env.timeout(owed if cpu is None else cpu.run(core, owed))
                         if result is not None:
                             if gil is not None and not gil.runs(self):
                                 yield from self._take_gil()  # back from a wait
@@ -259,6 +268,9 @@ class SimNode:
                             if spread is not None:
                                 cost *= spread.factor()
                             if cost > 0:
+                                stats.cpu_s += cost
+                                if cpu is not None:
+                                    cost = cpu.run(core, cost)
                                 yield env.timeout(cost)
                             self._received(sock, result)
                     else:

@@ -11,6 +11,7 @@ import simpy
 from zsim.records import Recorder
 from zsim.scenario.model import Scenario
 from zsim.seeds import node_seeds
+from zsim.sim.cpu import Cpu
 from zsim.sim.gil import Gil
 from zsim.sim.network import Network
 from zsim.sim.node import SimNode
@@ -24,6 +25,7 @@ class NodeStats:
     received: int = 0
     dropped: int = 0
     destroyed: int = 0
+    cpu_s: float = 0.0
     metrics: dict[str, float] = field(default_factory=dict)
 
 
@@ -39,6 +41,7 @@ class World:
         self.costs = scenario.model
         self.recorder = Recorder(messages=(record or scenario.run.record) == "messages")
         self.network = Network(self.env)
+        self.cpu = Cpu(self.env, self.costs.cpu_cores)  # the cores every thread shares
         # one interpreter lock when the nodes are threads of one process (see zsim.sim.gil)
         self.gil = (Gil(self.env, self.costs.app_gil_wait_s, np.random.default_rng([seed, 2]))
                     if self.costs.app_gil_wait_s > 0 and scenario.inproc_between_nodes()
@@ -164,7 +167,8 @@ class World:
         rows: list[tuple[str, str, float]] = []
         for name, st in self.stats.items():
             rows += [(name, "sent", st.sent), (name, "received", st.received),
-                     (name, "dropped", st.dropped), (name, "destroyed", st.destroyed)]
+                     (name, "dropped", st.dropped), (name, "destroyed", st.destroyed),
+                     (name, "cpu_s", st.cpu_s)]
             node = self.nodes.get(name)
             if node is not None and any(s.spec.type == "REQ" for s in node.sockets.values()):
                 rows.append((name, "stuck", 1.0 if node.is_stuck() else 0.0))
