@@ -9,7 +9,9 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
   recording every message; median per-call difference); ``app_cost_cv``: the spread of the
   gaps between back-to-back calls in those runs (robust: 10-90% range over a normal's).
 - ``command_post_s``: bare tcp sends spaced so that the I/O thread sleeps between them, to a
-  reader (each send wakes it) minus to nobody.
+  reader (each send wakes it) minus to nobody. ``io_wake_cpu_s``: the same sends, the I/O
+  threads' CPU (/proc schedstat) per wake-up, less the engine's per-message work.
+- ``cpu_cores``: the host's CPUs, which all the nodes' application and I/O threads share.
 - ``app_gil_wait_s``: a live inproc burst, publisher and subscriber threads of one process: how
   long the subscriber waits to run while the publisher sends (CPython's GIL).
 - ``engine_msg_s``, ``engine_byte_s``: relative least squares of the bare I/O-thread time per
@@ -63,6 +65,7 @@ from zsim.analysis.calibrate_bench import (
     join_overrides,
     join_window_of,
     run_benchmarks,
+    wire_size,
 )
 from zsim.analysis.closed_forms import join_window, reqrep_rtt
 from zsim.costs import CostModel
@@ -297,12 +300,22 @@ def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]
              ) -> tuple[AppFit, float, float]:
     """The per-call costs of an application that records nothing, and what recording each
     message adds (``app_record_s``: the median over sizes of the per-call difference). Each
-    size's figures are the medians of its repeated runs (``Plan.app_reps``)."""
-    sends = [(r["size"], r["send_bare_s"]) for r in m.app]
-    recvs = [(r["size"], r["recv_bare_s"]) for r in m.app]
+    size's figures are the medians of its repeated runs (``Plan.app_reps``). The costs are the
+    node threads' own CPU per call (``cpu_s``) where the runs have it: the pusher sends while
+    both I/O threads move its messages, and on a host with fewer cores than busy threads its
+    wall time per call holds their share too, which the model adds itself (``cpu_cores``)."""
+    cpu = all(r.get("send_cpu_s", 0) > 0 and r.get("recv_cpu_s", 0) > 0 for r in m.app)
+    if cpu:
+        sends = [(r["size"], r["send_cpu_s"]) for r in m.app]
+        recvs = [(r["size"], r["recv_cpu_s"]) for r in m.app]
+        extra = [(r["send_recorded_cpu_s"] - r["send_cpu_s"] + r["recv_recorded_cpu_s"]
+                  - r["recv_cpu_s"]) / 2 for r in m.app]
+    else:
+        sends = [(r["size"], r["send_bare_s"]) for r in m.app]
+        recvs = [(r["size"], r["recv_bare_s"]) for r in m.app]
+        extra = [(r["send"]["mean_s"] - r["send_bare_s"] + r["recv"]["mean_s"]
+                  - r["recv_bare_s"]) / 2 for r in m.app]
     fit = fit_app_costs(sends, recvs)
-    extra = [(r["send"]["mean_s"] - r["send_bare_s"] + r["recv"]["mean_s"] - r["recv_bare_s"]) / 2
-             for r in m.app]
     record = max(0.0, float(np.median(extra)))
     # robust spread of one call: the 10-90% range of the gaps between back-to-back calls over
     # that of a normal distribution (2 × 1.2816 σ), relative to the median; descheduling
@@ -316,17 +329,21 @@ def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]
     quality = {"r2": fit.r2, "max_abs_rel_residual": max(map(abs, fit.rel_residuals)),
                "separate_slopes": {f"{k}_byte_s": f.slope for k, f in alone.items()}
                | {f"{k}_r2": f.r2 for k, f in alone.items()}}
-    how = "live app_costs runs recording no messages: relative least squares, per-call time on size"
+    how = ("live app_costs runs recording no messages: relative least squares, per-call "
+           f"{'CPU (the threads cpu_s)' if cpu else 'wall time'} on size")
     data = [{"transport": r["transport"], "size": r["size"], "send_s": r["send_bare_s"],
              "recv_s": r["recv_bare_s"], "send_recorded_s": r["send"]["mean_s"],
              "recv_recorded_s": r["recv"]["mean_s"], "send_recorded_p50_s": r["send"]["p50_s"],
-             "recv_recorded_p50_s": r["recv"]["p50_s"]} for r in m.app]
+             "recv_recorded_p50_s": r["recv"]["p50_s"],
+             **{k: r[k] for k in ("send_cpu_s", "recv_cpu_s", "send_recorded_cpu_s",
+                                  "recv_recorded_cpu_s") if k in r}} for r in m.app]
     _param(params, "app_send_s", fit.send_s, base.app_send_s, how + " (send intercept)",
            quality, data)
     _param(params, "app_recv_s", fit.recv_s, base.app_recv_s, how + " (recv intercept)", quality)
     _param(params, "app_byte_s", fit.byte_s, base.app_byte_s, how + " (shared slope)", quality)
     _param(params, "app_record_s", record, base.app_record_s,
-           "the same runs recording every message: median per-call difference",
+           "the same runs recording every message: median per-call difference"
+           + (" of CPU" if cpu else ""),
            {"differences_s": extra})
     _param(params, "app_cost_cv", cv, base.app_cost_cv,
            "the same runs recording every message: (p90 - p10) / (2.563 p50) of the gaps "
@@ -440,6 +457,31 @@ def _fit_post(m: Measurements, base: CostModel, params: dict[str, Any]) -> float
     _param(params, "command_post_s", value, base.command_post_s,
            "bare tcp PUSH sends 40 µs apart: to a PULL (each wakes the sleeping I/O thread) minus "
            "to nobody (the pipe just fills); median over runs", {"differences_s": extra}, m.posts)
+    return value
+
+
+def _fit_io_wake_cpu(m: Measurements, base: CostModel, eng: LineFit,
+                     params: dict[str, Any]) -> float:
+    """The spaced sends to a PULL wake both I/O threads once each: half their CPU per send,
+    less the engine's work on the message, median over runs."""
+    per_send = [r["woken_io_cpu_s"] for r in m.posts
+                if math.isfinite(r.get("woken_io_cpu_s", math.nan))]
+    if not per_send:
+        return _unmeasured(params, "io_wake_cpu_s", base, "not measured (no schedstat): default")
+    engine = eng.intercept + eng.slope * wire_size(100)
+    value = max(0.0, float(np.median(per_send)) / 2 - engine)
+    _param(params, "io_wake_cpu_s", value, base.io_wake_cpu_s,
+           "bare tcp PUSH sends 40 µs apart to a PULL: the I/O threads' CPU per send "
+           "(/proc schedstat) over the two wake-ups it causes, less the engine's per-message "
+           f"work ({engine * 1e6:.2f} µs); median over runs", {"n": len(per_send)},
+           {"io_cpu_per_send_s": per_send})
+    return value
+
+
+def _fit_cores(base: CostModel, params: dict[str, Any]) -> int:
+    value = os.cpu_count() or 0
+    _param(params, "cpu_cores", value, base.cpu_cores,
+           "this host's CPUs (os.cpu_count), which every node's threads share", {})
     return value
 
 
@@ -596,7 +638,10 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     start_late, start_cv = _fit_start_late(m, base, params)
     # slow_joiner's publisher records every message and sends 16 bytes
     mark = _fit_mark(m, base, app.send_s + record + app.byte_s * 16, params)
+    wake_cpu = _fit_io_wake_cpu(m, base, eng, params)
+    cores = _fit_cores(base, params)
     partial = base.model_copy(update={
+        "io_wake_cpu_s": wake_cpu, "cpu_cores": cores,
         "command_post_s": post, "app_sleep_late_s": sleep_late, "app_sleep_late_cv": sleep_cv,
         "app_start_late_s": start_late, "app_start_late_cv": start_cv,
         "app_mark_s": mark,

@@ -31,6 +31,7 @@ import contextlib
 import ctypes
 import math
 import mmap
+import os
 import platform
 import random
 import shutil
@@ -84,7 +85,7 @@ class Plan:
     engine_bytes: int = 40_000_000
     engine_reps: int = 3  # the median counts: page faults and descheduling only slow a run
     probes: int = 40
-    gil_runs: int = 3
+    gil_runs: int = 5  # the lock share swings run to run (12-27% in one calibration)
     post_runs: int = 3
     spaced_sizes: tuple[int, ...] = (10, 100, 1000, 4000)
     post_sends: int = 2000
@@ -173,7 +174,12 @@ def app_costs(transport: str, size: int, count: int, seed: int, timeout: float) 
     return {"transport": transport, "size": size, "count": count,
             "send": _per_call(sends), "recv": _per_call(recvs),
             "send_bare_s": float(span / count),
-            "recv_bare_s": float(1.0 / bare.metric("puller", "throughput_msg_s"))}
+            "recv_bare_s": float(1.0 / bare.metric("puller", "throughput_msg_s")),
+            # the threads' own CPU per call (cpu_s), which no other thread's share inflates
+            "send_cpu_s": bare.metric("pusher", "cpu_s") / count,
+            "recv_cpu_s": bare.metric("puller", "cpu_s") / count,
+            "send_recorded_cpu_s": result.metric("pusher", "cpu_s") / count,
+            "recv_recorded_cpu_s": result.metric("puller", "cpu_s") / count}
 
 
 def median_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -390,11 +396,27 @@ def engine(transport: str, size: int, count: int) -> dict[str, Any]:
             "per_msg_s": drained / lwm, "bare_send_s": send_s}
 
 
+def io_threads_cpu_s() -> float:
+    """CPU time so far of this process's libzmq I/O threads (ZMQbg/IO/*), from their scheduler
+    statistics; NaN where /proc has none (not Linux)."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with contextlib.suppress(OSError, ValueError):
+                if Path(f"/proc/self/task/{tid}/comm").read_text().startswith("ZMQbg/IO"):
+                    total += int(Path(f"/proc/self/task/{tid}/schedstat").read_text().split()[0])
+    except OSError:
+        return math.nan
+    return total / 1e9
+
+
 def post_probe(n: int, gap_s: float = 40e-6) -> dict[str, float]:
     """Mean time of a 100 B PUSH send, one every ``gap_s`` (long enough for the I/O thread to
     drain the pipe and sleep): over tcp to a PULL, where each send finds the reader asleep and
     posts activate_read (libzmq pipe_t::flush → mailbox_t::send → signaler_t::send), and to an
-    endpoint nobody listens on, where the pipe just fills."""
+    endpoint nobody listens on, where the pipe just fills. With the PULL, each send also wakes
+    both I/O threads once (the sender's to write it, the receiver's to read it): their CPU per
+    send is ``woken_io_cpu_s``."""
     out: dict[str, float] = {}
     for mode in ("idle", "woken"):
         with _two_sides() as (cs, cr, tmp):
@@ -409,6 +431,7 @@ def post_probe(n: int, gap_s: float = 40e-6) -> dict[str, float]:
                 push.connect(real)
             time.sleep(0.05)
             clock, buf, total = time.perf_counter, b"x" * 100, 0.0
+            io0 = io_threads_cpu_s()
             for _ in range(n):
                 t0 = clock()
                 push.send(buf)
@@ -416,7 +439,9 @@ def post_probe(n: int, gap_s: float = 40e-6) -> dict[str, float]:
                 total += t1 - t0
                 while clock() < t1 + gap_s:
                     pass
+            time.sleep(0.01)  # the last message's reads
             out[f"{mode}_send_s"] = total / n
+            out[f"{mode}_io_cpu_s"] = (io_threads_cpu_s() - io0) / n
     return out
 
 

@@ -28,6 +28,8 @@ SHORT_METHODS = (  # first match wins
     ("app_sleep_late", "paced sends vs send 0"),
     ("app_start_late", "node wake vs start time"),
     ("app_mark", "mark to first send"),
+    ("io_wake_cpu", "spaced sends, I/O CPU"),
+    ("cpu_cores", "os.cpu_count"),
     ("io_wakeup", "REQ/REP RTT equation"),
     ("app_wakeup", "REQ/REP RTT equation"),
     ("app_", "live send/recv calls, LS on size"),
