@@ -244,6 +244,20 @@ def start_lateness(events: Any, join_at: float) -> list[float]:
             if math.isfinite(x)]
 
 
+def throttle_sends(times: Any, interval: float) -> list[int]:
+    """The sends (indexes into ``times``, sorted) at which libzmq's send processes commands:
+    the first, then each first one more than ``interval`` after the last that did
+    (socket_base.cpp process_commands with throttle: _last_tsc starts at 0)."""
+    t = np.sort(np.asarray(times, dtype=float))
+    if len(t) == 0:
+        return []
+    out = [0]
+    for k in range(1, len(t)):
+        if t[k] - t[out[-1]] > interval:
+            out.append(k)
+    return out
+
+
 def mark_lead(events: Any) -> float:
     """From the paced publisher's "started" mark to its first send."""
     sends = _times(events, "publisher", "send")

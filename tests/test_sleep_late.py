@@ -141,3 +141,15 @@ def test_a_connect_waits_for_a_peer_due_to_bind_at_its_start() -> None:
         waited += connect == bind
         assert run.metric("puller", "received") == 10
     assert waited  # in some seeds the pusher woke first and waited
+
+
+def test_throttle_sends_follow_libzmq_max_command_delay() -> None:
+    from zsim.analysis.calibrate_bench import throttle_sends
+
+    grid = [k * 1e-4 for k in range(40)]  # 10k msg/s
+    assert throttle_sends(grid, 1.43e-3) == [0, 15, 30]  # the 15th send after 1.43 ms
+    ms = [k * 1e-3 for k in range(7)]  # 1k msg/s: every other send
+    assert throttle_sends(ms, 1.43e-3) == [0, 2, 4, 6]
+    late = [*ms[:3], ms[3] + 0.5e-3, *ms[4:]]  # one send late enough flips the parity
+    assert throttle_sends(late, 1.43e-3) == [0, 2, 3, 5]
+    assert throttle_sends([], 1e-3) == []
