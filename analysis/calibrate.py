@@ -239,11 +239,13 @@ class ShiftedExp:
 
 
 def fit_shifted_exponential(samples: ArrayLike) -> ShiftedExp:
-    """Moments: the exponential's mean is its standard deviation, so jitter = sd and
-    shift = mean - sd (at least 0)."""
+    """Quartiles, which one stray handshake (a 16 ms stall among 1-2 ms ones) cannot move as
+    it moves a standard deviation: Q1 = shift + jitter ln(4/3), Q3 = shift + jitter ln 4, so
+    jitter = (Q3 - Q1) / ln 3 and shift = Q1 - jitter ln(4/3) (at least 0)."""
     x = np.asarray(samples, dtype=float)
-    jitter = float(np.std(x, ddof=1)) if len(x) > 1 else 0.0
-    shift = max(0.0, float(np.mean(x)) - jitter)
+    q1, q3 = np.percentile(x, [25, 75])
+    jitter = float(q3 - q1) / math.log(3)
+    shift = max(0.0, float(q1) - jitter * math.log(4 / 3))
     if jitter <= 0:
         return ShiftedExp(shift, 0.0, 0.0, 1.0)
     d, p = ks_uniform(1.0 - np.exp(-np.maximum(0.0, x - shift) / jitter))
@@ -611,7 +613,7 @@ def _fit_handshake(m: Measurements, t: str, hop: float, interval: float,
     protocol = (link.connect_half_trips, link.bind_half_trips)
     connect, bind = effective_trips(fit.shift_s, hop, *protocol)
     quality = {"ks_d": fit.ks_d, "ks_p": fit.ks_p, "n": len(times)}
-    how = (f"subscriber's connect() to HANDSHAKE_SUCCEEDED, shift + Exponential by moments: "
+    how = (f"subscriber's connect() to HANDSHAKE_SUCCEEDED, shift + Exponential by quartiles: "
            f"shift / hop (hop {hop * 1e6:.1f} µs = latency + io_wakeup); the binding side "
            f"{protocol[1] - protocol[0]} trip(s) later, as the protocol's {protocol[0]}/"
            f"{protocol[1]}")
@@ -619,7 +621,7 @@ def _fit_handshake(m: Measurements, t: str, hop: float, interval: float,
            {"handshake_s": times, "shift_s": fit.shift_s})
     _param(params, f"{t}.bind_half_trips", bind, protocol[1], how, quality)
     _param(params, f"{t}.handshake_jitter_s", fit.jitter_s, link.handshake_jitter_s,
-           "the same handshakes: the exponential's mean (their standard deviation)", quality)
+           "the same handshakes: the exponential's mean, (Q3 - Q1) / ln 3", quality)
     doc = _join_distribution(samples, interval)
     doc["handshake"] = asdict(fit)
     return {"handshake_jitter_s": fit.jitter_s, "connect_half_trips": connect,

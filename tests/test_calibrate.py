@@ -147,8 +147,9 @@ def test_fit_shifted_exponential_recovers_shift_and_jitter() -> None:
     fit = fit_shifted_exponential(0.7e-3 + rng.exponential(0.3e-3, 4000))
     assert abs(fit.shift_s - 0.7e-3) < 0.02e-3 and abs(fit.jitter_s - 0.3e-3) < 0.02e-3
     assert fit.ks_p > 0.01
-    # exact moments: mean 1 ms, sd 0.25 ms
-    exact = fit_shifted_exponential(1e-3 + 0.25e-3 * standardized(30))
+    # exact quartiles of shift 0.75 ms + Exp(0.25 ms), and one stray 16 ms handshake
+    q1, q3 = 0.75e-3 + 0.25e-3 * math.log(4 / 3), 0.75e-3 + 0.25e-3 * math.log(4)
+    exact = fit_shifted_exponential([q1] * 12 + [q3] * 11 + [16e-3])
     assert close(exact.jitter_s, 0.25e-3) and close(exact.shift_s, 0.75e-3)
     # a normal is not an exponential: the distance says so
     assert fit_shifted_exponential(1e-3 + 0.25e-3 * rng.standard_normal(4000)).ks_p < 1e-3
@@ -227,13 +228,14 @@ RUN_SHAPE = 1.2815 * np.array([-1.5, -1, -0.8, -0.6, -0.3, 0, 0.3, 0.6, 0.8, 1, 
 
 
 def join_samples(model: CostModel, transport: str, n: int = 24) -> list[dict]:
-    """slow_joiner runs, n at 10k msg/s and n at 500, whose handshakes have exactly the moments
-    of the model's shift + exponential, whose nodes start late with exactly the model's mean
-    and spread, whose marks lead by app_mark_s plus a send, and whose paced sends (at 500
-    msg/s; 10k msg/s must be ignored) are late by the model's mean with its spread in each
-    run."""
+    """slow_joiner runs, n at 10k msg/s and n at 500, whose handshakes have exactly the
+    quartiles of the model's shift + exponential, whose nodes start late with exactly the
+    model's mean and spread, whose marks lead by app_mark_s plus a send, and whose paced sends
+    (at 500 msg/s; 10k msg/s must be ignored) are late by the model's mean with its spread in
+    each run."""
     link = model.link(transport)
-    z = standardized(2 * n)
+    # the handshakes' quartiles are exactly the model's shift + exponential
+    quartiles = [math.log(4 / 3)] * n + [math.log(4)] * n
     # population moments: the transports' copies pool into the same mean and spread
     start = model.app_start_late_s * (1 + model.app_start_late_cv * standardized(4 * n, 0))
     late = model.app_sleep_late_s * (1 + model.app_sleep_late_cv * RUN_SHAPE)
@@ -244,7 +246,7 @@ def join_samples(model: CostModel, transport: str, n: int = 24) -> list[dict]:
         rate = 500.0 if k % 2 else 10_000.0
         out.append({"transport": transport, "rate": rate, "seed": k, "window_s": 2e-3,
                     "lost": 2e-3 * rate, "lost_over_rate_s": 2e-3,
-                    "handshake_s": shake + link.handshake_jitter_s * (1 + z[k]),
+                    "handshake_s": shake + link.handshake_jitter_s * quartiles[k],
                     "start_late_s": start[2 * k:2 * k + 2].tolist(),
                     "mark_lead_s": model.app_mark_s + send,
                     "sleep_late_s": (late if rate <= 2000 else late * 10).tolist()})
