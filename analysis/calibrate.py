@@ -32,7 +32,7 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
   that each is a write of its own give sndbuf / held - wire bytes per write (median over sizes).
 - ``<transport>.connect/bind_half_trips``, ``handshake_jitter_s``: the subscriber's own
   handshake in the slow-joiner runs (connect() to HANDSHAKE_SUCCEEDED) as shift + exponential
-  (moments); the shift in trips of the fitted hop (latency + io_wakeup). The join windows of
+  (quartiles); the shift in trips of the fitted hop (latency + io_wakeup). The join windows of
   the same runs (connect() to the first delivered message's send) are kept in ``fit`` as the
   distribution the model must reproduce; ``validation`` compares the simulated ones.
 - ``app_sleep_late_s``, ``app_sleep_late_cv``: the same runs' paced sends (≤ 2000 msg/s),

@@ -225,8 +225,9 @@ def join(transport: str, rate: float, seed: int, timeout: float) -> dict[str, An
 def paced_lateness(events: Any, rate: float) -> list[float]:
     """How late each of the paced publisher's sends after the first is on send 0's schedule,
     t_k - t_0 - k / rate: the lateness of the sleep before it. Send 0 follows no sleep, and
-    its position is the mark's lead (``mark_lead``); both backends record a send at the same
-    point of each loop, so what a loop costs cancels."""
+    its position is the mark's lead (``mark_lead``). Each backend stamps every send at the same
+    point of its loop (live before the call, the simulation after the call's cost), so that
+    offset cancels against send 0."""
     sends = np.sort(_times(events, "publisher", "send"))
     if len(sends) < 2:
         return []
