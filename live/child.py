@@ -15,6 +15,7 @@ linger 0. Nodes that the runner may SIGKILL (``crash_at``) also send their recor
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import threading
@@ -45,6 +46,7 @@ from zsim.behaviours.registry import resolve, validate_params
 from zsim.scenario.model import NodeSpec, SocketSpec, transport_of
 from zsim.seeds import node_seeds
 
+from . import threadstat
 from .codec import decode, decode_body, encode, encode_body
 
 FLUSH_INTERVAL_S = 0.2
@@ -128,7 +130,8 @@ class LiveNode:
         self.handshakes: dict[str, int] = {s.name: 0 for s in cfg.spec.sockets}
         self.cond = threading.Condition(self.lock)
         self.counters: dict[str, float] = {"sent": 0, "received": 0, "dropped": 0,
-                                           "destroyed": 0, "cpu_s": 0.0}
+                                           "destroyed": 0, "cpu_s": 0.0, "io_wait_s": 0.0,
+                                           "preempted": 0}
         self.released = False
         self.bound: set[str] = set()
         self.blocked_req = False
@@ -506,6 +509,13 @@ class LiveNode:
         if self.ctx is None:
             self.ctx = zmq.Context()
 
+    def sched_counts(self) -> tuple[float, float]:
+        """(run-queue wait s of this node's I/O threads, preemptions of its application
+        thread) so far. The wait is NaN when nodes share one context (threads mode): its I/O
+        thread is everyone's."""
+        wait = threadstat.io_threads_time()[1] if self.own_ctx else math.nan
+        return wait, threadstat.involuntary_switches(threading.get_native_id())
+
     def run_behaviour(self) -> None:
         gen = self.function(self.api, self.params)
         result: Any = None
@@ -572,10 +582,15 @@ class LiveNode:
                     self.sleep_until(time.monotonic_ns() + int(start.delay * 1e9))
             self.record("", "start")
             cpu0 = time.thread_time()  # this thread's CPU clock: the behaviour's own CPU
+            sched0 = self.sched_counts()
             try:
                 self.run_behaviour()
             finally:
                 self.counters["cpu_s"] += time.thread_time() - cpu0
+                for key, (before, after) in zip(("io_wait_s", "preempted"),
+                                                zip(sched0, self.sched_counts(), strict=True),
+                                                strict=True):
+                    self.counters[key] += after - before
             self.record("", "stop")
             self.conn.send(("finished",))
             self.wait_for(lambda: False, None)  # keep the sockets open until told to stop

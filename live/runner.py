@@ -416,7 +416,8 @@ class LiveRun:
         for name, spec in self.scenario.nodes.items():
             mine = [c for c in self.children if c.name == name]
             totals: dict[str, float] = {k: 0 for k in ("sent", "received", "dropped",
-                                                       "destroyed", "cpu_s")}
+                                                       "destroyed", "cpu_s", "io_wait_s",
+                                                       "preempted")}
             metrics: dict[str, float] = {}
             for c in mine:
                 for k in totals:

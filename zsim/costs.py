@@ -110,6 +110,17 @@ class CostModel(BaseModel):
         "more of them have work than there are cores, each runs that much slower (processor "
         "sharing). 0: every thread has a core of its own"
     )
+    io_strand_rate_hz: float = Field(
+        0.0, ge=0, description="how often, per second of an application thread's CPU, the I/O "
+        "thread it wakes (a flush that finds it asleep) is stranded behind it: queued on the "
+        "waker's core while that thread keeps running, as Linux places a woken thread when "
+        "no core is idle. 0: never; needs cpu_cores"
+    )
+    io_strand_s: float = Field(
+        0.0, ge=0, description="mean length of a strand (exponential): the I/O thread waits "
+        "this long for a core unless its application thread stops running first (sleeps or "
+        "blocks in zmq)"
+    )
     engine_msg_s: float = Field(0.4e-6, ge=0, description="I/O thread cost per message")
     engine_byte_s: float = Field(0.05e-9, ge=0, description="I/O thread cost per byte")
     command_interval_s: float = Field(

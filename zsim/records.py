@@ -55,6 +55,13 @@ STANDARD_METRICS = {
     "destroyed": "messages lost with a crashed node or a broken connection",
     "cpu_s": "seconds of CPU the node's application thread spent in its behaviour (sim: the "
     "cost of its calls, not counting any wait for a core; live: the thread's CPU clock)",
+    "io_wait_s": "seconds the node's libzmq I/O thread could run but had no core, during its "
+    "behaviour (sim: stranded behind the node's own application thread, io_strand_rate_hz; "
+    "live: the I/O threads' run-queue wait from /proc schedstat, NaN without it or when nodes "
+    "share one context)",
+    "preempted": "times the node's application thread lost its core while it could still run, "
+    "during its behaviour (sim: to its stranded I/O thread; live: the thread's involuntary "
+    "context switches from /proc, NaN without it)",
     "stuck": "1 if the run ended with the node blocked in recv on a REQ awaiting its reply",
     "lost": "(SUB nodes) messages published after the node connected and before its first "
     "received message (needs record = 'messages')",

@@ -11,7 +11,15 @@ wake-up.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
 import simpy
+
+# a strand re-checks its application thread just after each of its work items ends
+_AFTER = 1e-9
 
 
 class Cpu:
@@ -43,3 +51,62 @@ class Cpu:
         took = work * busy / self.cores if busy > self.cores else work
         self.busy_until[thread] = at + took
         return took
+
+
+class Stranding:
+    """A node's I/O thread stranded behind the application thread that woke it.
+
+    Measured live (perf sched on a publisher bursting at a slow subscriber, 2 cores): when the
+    application thread's flush wakes its sleeping I/O thread while no other core is idle, Linux
+    queues the woken thread on the waker's core (wake-affine placement), and the waker, still
+    running, keeps that core; an idle core soon after does not pull the queued thread at once.
+    The I/O thread then reads nothing for ms (0.3-5.3 ms seen), and the socket misses the
+    activate_write credits it would have sent (libzmq pipe.cpp: one every lwm reads).
+
+    The model: strands begin as a Poisson process over the application thread's CPU time
+    (``rate`` per second; drawn at each wake, over the CPU used since the last), and last an
+    exponential time of mean ``mean_s``, or until the application thread stops running (sleeps
+    or blocks in zmq: then its core is free). A strand that runs its length ends with the
+    application thread preempted. Other wakes during a strand wait for its end.
+    """
+
+    __slots__ = ("app_core", "cpu", "end", "env", "mean_s", "rate", "rng", "seen", "stats")
+
+    def __init__(self, cpu: Cpu, app_core: int, rate: float, mean_s: float,
+                 rng: np.random.Generator, stats: Any) -> None:
+        self.env = cpu.env
+        self.cpu = cpu
+        self.app_core = app_core
+        self.rate = rate
+        self.mean_s = mean_s
+        self.rng = rng
+        self.stats = stats  # the node's NodeStats: cpu_s read, io_wait_s and preempted added
+        self.seen = stats.cpu_s
+        self.end: simpy.Event | None = None
+
+    def after_wake(self) -> Generator[simpy.Event, Any, None]:
+        """Called by an engine that its application thread's flush has just woken."""
+        if self.end is not None:
+            yield self.end
+            return
+        used, self.seen = self.stats.cpu_s - self.seen, self.stats.cpu_s
+        if self.rng.random() >= -math.expm1(-self.rate * used):
+            return
+        env, busy, core = self.env, self.cpu.busy_until, self.app_core
+        self.end = env.event()
+        start, left, full = env.now, float(self.rng.exponential(self.mean_s)), True
+        while left > 0:
+            idle_at = busy[core]
+            if idle_at <= env.now:  # the application thread is not running: a core is free
+                full = False
+                break
+            # just past the end of its current item: it has started its next one, if any
+            step = min(left, idle_at - env.now) + _AFTER
+            yield env.timeout(step)
+            left -= step
+        self.stats.io_wait_s += env.now - start
+        if full:
+            self.stats.preempted += 1
+        end, self.end = self.end, None
+        end.succeed()
+

@@ -25,7 +25,7 @@ from zsim.costs import LinkCosts
 from zsim.sim.pipe import Pipe
 
 if TYPE_CHECKING:
-    from zsim.sim.cpu import Cpu
+    from zsim.sim.cpu import Cpu, Stranding
     from zsim.sim.node import SimNode
 
 
@@ -33,13 +33,15 @@ class IoThread:
     """A node's single I/O thread as a FIFO server: ``busy(cost)`` is the delay until done (on
     a core of the shared CPU, zsim.sim.cpu, when the model has a number of cores)."""
 
-    __slots__ = ("core", "cpu", "env", "free_at")
+    __slots__ = ("core", "cpu", "env", "free_at", "stranding")
 
     def __init__(self, env: simpy.Environment, cpu: Cpu | None = None) -> None:
         self.env = env
         self.free_at = 0.0
         self.cpu = cpu if cpu is not None and cpu.cores > 0 else None
         self.core = self.cpu.thread() if self.cpu is not None else -1
+        # set by the node when the model strands woken I/O threads (zsim.sim.cpu.Stranding)
+        self.stranding: Stranding | None = None
 
     def busy(self, cost: float) -> float:
         now = self.env.now
@@ -186,7 +188,9 @@ class Engine:
         out, tx, io = self.out_pipe, self.tx, self.node.io
         while self.alive:
             if not out.check_read():
-                yield self.tx_sleep.wait()
+                yield self.tx_sleep.wait()  # woken by the application thread's flush
+                if io.stranding is not None:
+                    yield from io.stranding.after_wake()
                 yield from self._woke()
                 continue
             if not tx.has_room():

@@ -32,6 +32,7 @@ from zsim.behaviours.api import (
 )
 from zsim.behaviours.registry import resolve, validate_params
 from zsim.scenario.model import NodeSpec
+from zsim.sim.cpu import Stranding
 from zsim.sim.engine import Engine, IoThread
 from zsim.sim.network import Connection
 from zsim.sim.routing import TERM
@@ -128,6 +129,10 @@ class SimNode:
         # the application thread's core share (zsim.sim.cpu); None: a core of its own
         self.cpu = world.cpu if world.cpu.cores > 0 else None
         self.app_core = world.cpu.thread() if self.cpu is not None else -1
+        if self.cpu is not None and costs.io_strand_rate_hz > 0 and costs.io_strand_s > 0:
+            self.io.stranding = Stranding(
+                self.cpu, self.app_core, costs.io_strand_rate_hz, costs.io_strand_s,
+                np.random.default_rng([system_seed, 3]), stats)
         self.alive = True
         self.sockets: dict[str, SimSocket] = {}
         self.engines: list[tuple[Engine, Connection]] = []

@@ -26,6 +26,8 @@ class NodeStats:
     dropped: int = 0
     destroyed: int = 0
     cpu_s: float = 0.0
+    io_wait_s: float = 0.0
+    preempted: int = 0
     metrics: dict[str, float] = field(default_factory=dict)
 
 
@@ -168,7 +170,8 @@ class World:
         for name, st in self.stats.items():
             rows += [(name, "sent", st.sent), (name, "received", st.received),
                      (name, "dropped", st.dropped), (name, "destroyed", st.destroyed),
-                     (name, "cpu_s", st.cpu_s)]
+                     (name, "cpu_s", st.cpu_s), (name, "io_wait_s", st.io_wait_s),
+                     (name, "preempted", st.preempted)]
             node = self.nodes.get(name)
             if node is not None and any(s.spec.type == "REQ" for s in node.sockets.values()):
                 rows.append((name, "stuck", 1.0 if node.is_stuck() else 0.0))
