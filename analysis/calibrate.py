@@ -12,6 +12,11 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
   reader (each send wakes it) minus to nobody. ``io_wake_cpu_s``: the same sends, the I/O
   threads' CPU (/proc schedstat) per wake-up, less the engine's per-message work.
 - ``cpu_cores``: the host's CPUs, which all the nodes' application and I/O threads share.
+- ``io_strand_rate_hz``, ``io_strand_s``: live slow_subscriber bursts over tcp at an HWM that
+  check-model does not use; libzmq's command throttle replayed on the publisher's sends. Each
+  run of throttle intervals that let no send into the pipe is one strand of its I/O thread (it
+  read nothing, so sent no activate_write), as long as those intervals: strands per second of
+  the publisher's CPU, and their mean length. The I/O thread's schedstat wait checks it.
 - ``app_gil_wait_s``: a live inproc burst, publisher and subscriber threads of one process: how
   long the subscriber waits to run while the publisher sends (CPython's GIL).
 - ``engine_msg_s``, ``engine_byte_s``: relative least squares of the bare I/O-thread time per
@@ -59,6 +64,8 @@ import zmq
 from numpy.typing import ArrayLike
 
 from zsim.analysis.calibrate_bench import (
+    MAX_COMMAND_DELAY_TICKS,
+    STRAND_OVERRIDES,
     Measurements,
     Plan,
     cpu_model,
@@ -73,7 +80,6 @@ from zsim.errors import ZsimError
 from zsim.profile import save_profile
 from zsim.records import host_info, package_versions
 
-MAX_COMMAND_DELAY_TICKS = 3_000_000  # libzmq src/config.hpp max_command_delay
 WAKE_RATIO = 1.6  # app_wakeup_s / io_wakeup_s in the defaults (8 µs / 5 µs)
 RTT_SIZE = 5  # hello_reqrep's request and reply payload
 
@@ -480,6 +486,40 @@ def _fit_io_wake_cpu(m: Measurements, base: CostModel, eng: LineFit,
     return value
 
 
+def fit_strands(runs: Sequence[dict[str, Any]], interval: float) -> tuple[float, float]:
+    """(strands per second of the publisher's CPU, mean strand length): each run of missed
+    credits is one strand, as long as its intervals."""
+    count = sum(len(r["missed_runs"]) for r in runs)
+    cpu = sum(r["cpu_s"] for r in runs)
+    if count == 0 or cpu <= 0:
+        return 0.0, 0.0
+    return count / cpu, interval * sum(sum(r["missed_runs"]) for r in runs) / count
+
+
+def _fit_strands(m: Measurements, base: CostModel, interval: float,
+                 params: dict[str, Any]) -> tuple[float, float]:
+    if not m.strands:
+        return (_unmeasured(params, "io_strand_rate_hz", base, "not measured: default"),
+                _unmeasured(params, "io_strand_s", base, "not measured: default"))
+    rate, mean = fit_strands(m.strands, interval)
+    stranded = interval * sum(sum(r["missed_runs"]) for r in m.strands)
+    waited = [r["io_wait_s"] for r in m.strands if math.isfinite(r["io_wait_s"])]
+    quality = {"strands": [len(r["missed_runs"]) for r in m.strands],
+               "credited_share": [1 - sum(r["missed_runs"]) / max(1, r["intervals"] - 1)
+                                  for r in m.strands],
+               # the I/O thread's measured run-queue wait against the strands' inferred length
+               "io_wait_over_stranded": (sum(waited) / stranded if waited and stranded
+                                         else math.nan)}
+    how = (f"live slow_subscriber bursts over tcp ({STRAND_OVERRIDES}): libzmq's "
+           "command throttle replayed on the publisher's send times; each run of throttle "
+           "intervals in which no send got into the pipe is one strand of the I/O thread, as "
+           "long as those intervals")
+    _param(params, "io_strand_rate_hz", rate, base.io_strand_rate_hz,
+           how + "; strands per second of the publisher's CPU (cpu_s)", quality, m.strands)
+    _param(params, "io_strand_s", mean, base.io_strand_s, how + "; their mean length", quality)
+    return rate, mean
+
+
 def _fit_cores(base: CostModel, params: dict[str, Any]) -> int:
     value = os.cpu_count() or 0
     _param(params, "cpu_cores", value, base.cpu_cores,
@@ -642,8 +682,10 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     mark = _fit_mark(m, base, app.send_s + record + app.byte_s * 16, params)
     wake_cpu = _fit_io_wake_cpu(m, base, eng, params)
     cores = _fit_cores(base, params)
+    strand_rate, strand_s = _fit_strands(m, base, interval, params)
     partial = base.model_copy(update={
         "io_wake_cpu_s": wake_cpu, "cpu_cores": cores,
+        "io_strand_rate_hz": strand_rate, "io_strand_s": strand_s,
         "command_post_s": post, "app_sleep_late_s": sleep_late, "app_sleep_late_cv": sleep_cv,
         "app_start_late_s": start_late, "app_start_late_cv": start_cv,
         "app_mark_s": mark,

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import math
 import mmap
-import os
 import platform
 import random
 import shutil
@@ -39,7 +39,7 @@ import socket
 import struct
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,9 +50,12 @@ from zmq.utils.monitor import recv_monitor_message
 
 from zsim.behaviours.api import frame_overhead
 from zsim.catalog import SHIPPED
+from zsim.costs import CostModel
 from zsim.errors import ZsimError
+from zsim.live import threadstat
 
 CALIBRATION = SHIPPED / "calibration"
+MAX_COMMAND_DELAY_TICKS = 3_000_000  # libzmq src/config.hpp max_command_delay
 SETTLE_S = 0.2  # capacity: EAGAIN that lasts this long means the path is full
 BARE_WAIT_MS = 10_000  # any bare wait that takes longer than this is a failure
 
@@ -87,6 +90,7 @@ class Plan:
     probes: int = 40
     gil_runs: int = 5  # the lock share swings run to run (12-27% in one calibration)
     post_runs: int = 3
+    strand_runs: int = 6  # tcp; a few strands per run, some runs none
     spaced_sizes: tuple[int, ...] = (10, 100, 1000, 4000)
     post_sends: int = 2000
     timeout: float = 60.0
@@ -102,15 +106,15 @@ class Plan:
                    engine_sizes=(10, 1000, 100000), engine_count=50_000,
                    engine_bytes=10_000_000, engine_reps=1, probes=15, gil_runs=1, post_runs=1,
                    spaced_sizes=(10, 1000),
-                   post_sends=500,
+                   post_sends=500, strand_runs=2,
                    timeout=timeout)
 
     def steps(self) -> int:
         n_app = len(self.app_sizes) * len(self.app_transports)  # a step per size, all reps
-        per_transport = self.rtt_runs + self.join_runs + len(self.cap_sizes) * len(
-            self.cap_hwms) + len(self.engine_sizes)
+        per_transport = (self.rtt_runs + self.join_runs
+                         + len(self.cap_sizes) * len(self.cap_hwms) + len(self.engine_sizes))
         spaced = len(self.spaced_sizes) if "ipc" in self.transports else 0
-        return n_app + len(self.transports) * per_transport + spaced + 3
+        return n_app + len(self.transports) * per_transport + spaced + self.strand_runs + 3
 
 
 @dataclass
@@ -127,6 +131,7 @@ class Measurements:
     probes: list[float] = field(default_factory=list)
     gil: list[dict[str, float]] = field(default_factory=list)
     posts: list[dict[str, float]] = field(default_factory=list)
+    strands: list[dict[str, Any]] = field(default_factory=list)
     tsc: dict[str, Any] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     wall_s: float = 0.0
@@ -220,6 +225,47 @@ def join(transport: str, rate: float, seed: int, timeout: float) -> dict[str, An
             "start_late_s": start_lateness(result.events, JOIN_AT),
             "mark_lead_s": mark_lead(result.events),
             "sleep_late_s": paced_lateness(result.events, rate)}
+
+
+# A publisher bursting at a subscriber that needs 0.5 ms per message, at an HWM that check-model
+# does not use: the credits that reach the publisher show when its I/O thread read nothing.
+STRAND_OVERRIDES = {"hwm": 50, "size": 10, "count": 3000, "service": 0.0005}
+
+
+def strands(transport: str, interval: float, seed: int, timeout: float) -> dict[str, Any]:
+    """One live slow_subscriber burst at STRAND_OVERRIDES: where the publisher's credits
+    stopped (``missed_runs``: each run of consecutive throttle intervals, libzmq's command
+    processing replayed on the send times, in which not one send got into the pipe), with the
+    publisher's CPU and its I/O thread's run-queue wait (/proc schedstat)."""
+    result = _live(SHIPPED / "slow_subscriber.toml", {"transport": transport,
+                                                     **STRAND_OVERRIDES}, seed, timeout)
+    ev = result.events
+    sends = ev[(ev.node == "publisher") & (ev.event == "send")].sort_values("t")
+    delivered = np.isin(sends.seq.to_numpy(),
+                        ev[(ev.node == "subscriber") & (ev.event == "recv")].seq.to_numpy())
+    points = throttle_sends(sends.t.to_numpy(dtype=float), interval)
+    credited = [bool(delivered[a:b].any()) for a, b in itertools.pairwise(points)]
+    return {"transport": transport, "seed": seed, "intervals": len(credited),
+            "missed_runs": missed_runs(credited[1:]),  # the first interval has the empty pipe
+            "burst_s": float(np.ptp(sends.t.to_numpy(dtype=float))) if len(sends) else 0.0,
+            "cpu_s": result.metric("publisher", "cpu_s"),
+            "io_wait_s": result.metric("publisher", "io_wait_s"),
+            "received": result.metric("subscriber", "received")}
+
+
+def missed_runs(credited: Sequence[bool]) -> list[int]:
+    """Lengths of the runs of False in ``credited``, in order."""
+    runs, n = [], 0
+    for ok in credited:
+        if ok:
+            if n:
+                runs.append(n)
+            n = 0
+        else:
+            n += 1
+    if n:
+        runs.append(n)
+    return runs
 
 
 def paced_lateness(events: Any, rate: float) -> list[float]:
@@ -412,17 +458,8 @@ def engine(transport: str, size: int, count: int) -> dict[str, Any]:
 
 
 def io_threads_cpu_s() -> float:
-    """CPU time so far of this process's libzmq I/O threads (ZMQbg/IO/*), from their scheduler
-    statistics; NaN where /proc has none (not Linux)."""
-    total = 0
-    try:
-        for tid in os.listdir("/proc/self/task"):
-            with contextlib.suppress(OSError, ValueError):
-                if Path(f"/proc/self/task/{tid}/comm").read_text().startswith("ZMQbg/IO"):
-                    total += int(Path(f"/proc/self/task/{tid}/schedstat").read_text().split()[0])
-    except OSError:
-        return math.nan
-    return total / 1e9
+    """CPU time so far of this process's libzmq I/O threads (NaN where /proc has none)."""
+    return threadstat.io_threads_time()[0]
 
 
 def post_probe(n: int, gap_s: float = 40e-6) -> dict[str, float]:
@@ -606,6 +643,13 @@ def run_benchmarks(plan: Plan, step: Callable[[str], None] = lambda _s: None) ->
             step(f"app costs {transport} {size} B")
     m.gil = gil_probe(plan.gil_runs, len(m.app), plan.timeout)
     step("interpreter lock")
+    # tcp: its kernel buffers coalesce small writes and never fill here (ipc's can: each write
+    # costs it a whole skb), so a missed credit is the I/O thread's alone
+    hz = m.tsc.get("hz")
+    interval = MAX_COMMAND_DELAY_TICKS / hz if hz else CostModel().command_interval_s
+    for k in range(plan.strand_runs):
+        m.strands.append(strands("tcp", interval, k, plan.timeout))
+        step("stranded I/O thread")
     for transport in plan.transports:
         _per_transport(plan, m, transport, step)
     step("done")
