@@ -141,6 +141,7 @@ class LiveNode:
         self.monitor_stop = threading.Event()
         self.monitors: list[tuple[str, zmq.Socket]] = []
         self.params: Any = None
+        self.sched0: tuple[float, float] = (math.nan, math.nan)
         self.function: Any = None
         self.sender = self.api.sender
 
@@ -508,6 +509,12 @@ class LiveNode:
         self.function = defn.function
         if self.ctx is None:
             self.ctx = zmq.Context()
+        # counted from here, before the common start: reading /proc at the behaviour's start
+        # would delay it by ~0.1 ms and move, e.g., a publisher's throttle phase. The context
+        # starts its I/O thread with its first socket, so its wait so far is 0 (threads mode:
+        # another node's may have started it; that wait is NaN anyway).
+        self.sched0 = (0.0 if self.own_ctx else math.nan,
+                       threadstat.involuntary_switches(threading.get_native_id()))
 
     def sched_counts(self) -> tuple[float, float]:
         """(run-queue wait s of this node's I/O threads, preemptions of its application
@@ -582,14 +589,13 @@ class LiveNode:
                     self.sleep_until(time.monotonic_ns() + int(start.delay * 1e9))
             self.record("", "start")
             cpu0 = time.thread_time()  # this thread's CPU clock: the behaviour's own CPU
-            sched0 = self.sched_counts()
             try:
                 self.run_behaviour()
             finally:
                 self.counters["cpu_s"] += time.thread_time() - cpu0
                 for key, (before, after) in zip(("io_wait_s", "preempted"),
-                                                zip(sched0, self.sched_counts(), strict=True),
-                                                strict=True):
+                                                zip(self.sched0, self.sched_counts(),
+                                                    strict=True), strict=True):
                     self.counters[key] += after - before
             self.record("", "stop")
             self.conn.send(("finished",))
