@@ -12,11 +12,13 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
   reader (each send wakes it) minus to nobody. ``io_wake_cpu_s``: the same sends, the I/O
   threads' CPU (/proc schedstat) per wake-up, less the engine's per-message work.
 - ``cpu_cores``: the host's CPUs, which all the nodes' application and I/O threads share.
-- ``io_strand_rate_hz``, ``io_strand_s``: live slow_subscriber bursts over tcp at an HWM that
-  check-model does not use; libzmq's command throttle replayed on the publisher's sends. Each
-  run of throttle intervals that let no send into the pipe is one strand of its I/O thread (it
-  read nothing, so sent no activate_write), as long as those intervals: strands per second of
-  the publisher's CPU, and their mean length. The I/O thread's schedstat wait checks it.
+- ``io_strand_per_msg``, ``io_strand_s``: live slow_subscriber bursts over tcp at an HWM that
+  check-model does not use; libzmq's command throttle replayed on the publisher's sends. A run
+  of throttle intervals that let no send into the pipe is a strand of its I/O thread (it read
+  nothing, so sent no activate_write), as long as those intervals: their mean is the length.
+  The amount is the I/O thread's run-queue wait (schedstat) per message written, over it.
+- ``app_drop_saving_s``: the same bursts, within each run: the median time of a send whose
+  message went into the pipe minus that of one the PUB dropped; median over runs.
 - ``app_gil_wait_s``: a live inproc burst, publisher and subscriber threads of one process: how
   long the subscriber waits to run while the publisher sends (CPython's GIL).
 - ``engine_msg_s``, ``engine_byte_s``: relative least squares of the bare I/O-thread time per
@@ -487,37 +489,60 @@ def _fit_io_wake_cpu(m: Measurements, base: CostModel, eng: LineFit,
 
 
 def fit_strands(runs: Sequence[dict[str, Any]], interval: float) -> tuple[float, float]:
-    """(strands per second of the publisher's CPU, mean strand length): each run of missed
-    credits is one strand, as long as its intervals."""
-    count = sum(len(r["missed_runs"]) for r in runs)
-    cpu = sum(r["cpu_s"] for r in runs)
-    if count == 0 or cpu <= 0:
+    """(strands per message written, mean strand length). A run of missed credits is a
+    strand as long as its intervals: their mean is the length (one interval if none was
+    seen). The amount is the I/O thread's measured run-queue wait per message written (the
+    subscriber received all of them), over that length; without schedstat, the strands seen
+    per message written."""
+    written = sum(r["received"] for r in runs)
+    seen = [n for r in runs for n in r["missed_runs"]]
+    if written <= 0:
         return 0.0, 0.0
-    return count / cpu, interval * sum(sum(r["missed_runs"]) for r in runs) / count
+    mean = interval * (sum(seen) / len(seen) if seen else 1.0)
+    waits = [r["io_wait_s"] for r in runs]
+    if all(math.isfinite(w) for w in waits):
+        return sum(waits) / written / mean, mean
+    return len(seen) / written, (mean if seen else 0.0)
 
 
 def _fit_strands(m: Measurements, base: CostModel, interval: float,
                  params: dict[str, Any]) -> tuple[float, float]:
     if not m.strands:
-        return (_unmeasured(params, "io_strand_rate_hz", base, "not measured: default"),
+        return (_unmeasured(params, "io_strand_per_msg", base, "not measured: default"),
                 _unmeasured(params, "io_strand_s", base, "not measured: default"))
     rate, mean = fit_strands(m.strands, interval)
-    stranded = interval * sum(sum(r["missed_runs"]) for r in m.strands)
-    waited = [r["io_wait_s"] for r in m.strands if math.isfinite(r["io_wait_s"])]
-    quality = {"strands": [len(r["missed_runs"]) for r in m.strands],
+    written = sum(r["received"] for r in m.strands)
+    seen = sum(len(r["missed_runs"]) for r in m.strands)
+    quality = {"strands_seen": [len(r["missed_runs"]) for r in m.strands],
                "credited_share": [1 - sum(r["missed_runs"]) / max(1, r["intervals"] - 1)
                                   for r in m.strands],
-               # the I/O thread's measured run-queue wait against the strands' inferred length
-               "io_wait_over_stranded": (sum(waited) / stranded if waited and stranded
-                                         else math.nan)}
-    how = (f"live slow_subscriber bursts over tcp ({STRAND_OVERRIDES}): libzmq's "
-           "command throttle replayed on the publisher's send times; each run of throttle "
-           "intervals in which no send got into the pipe is one strand of the I/O thread, as "
-           "long as those intervals")
-    _param(params, "io_strand_rate_hz", rate, base.io_strand_rate_hz,
-           how + "; strands per second of the publisher's CPU (cpu_s)", quality, m.strands)
-    _param(params, "io_strand_s", mean, base.io_strand_s, how + "; their mean length", quality)
+               # the strands the wait makes over those long enough to cost a credit
+               "modelled_over_seen": rate * written / seen if seen else math.nan}
+    how = (f"live slow_subscriber bursts over tcp ({STRAND_OVERRIDES}): libzmq's command "
+           "throttle replayed on the publisher's send times; a run of throttle intervals in "
+           "which no send got into the pipe is a strand of its I/O thread as long as those "
+           "intervals")
+    _param(params, "io_strand_per_msg", rate, base.io_strand_per_msg,
+           how + "; the I/O thread's run-queue wait (schedstat) per message written, over the "
+           "strands' mean length", quality, m.strands)
+    _param(params, "io_strand_s", mean, base.io_strand_s,
+           how + "; their mean length (one interval if none was seen)", quality)
     return rate, mean
+
+
+def _fit_drop_saving(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
+    pairs = [r["written_gap_s"] - r["dropped_gap_s"] for r in m.strands
+             if math.isfinite(r.get("written_gap_s", math.nan))
+             and math.isfinite(r.get("dropped_gap_s", math.nan))]
+    if not pairs:
+        return _unmeasured(params, "app_drop_saving_s", base, "not measured: default")
+    value = max(0.0, float(np.median(pairs)))
+    _param(params, "app_drop_saving_s", value, base.app_drop_saving_s,
+           "the stranded-I/O-thread bursts: in each run, the median time of a send whose "
+           "message went into the pipe minus that of one the PUB dropped (within a run, so the "
+           "host's speed, which moves between runs, cancels); median over runs",
+           {"differences_s": pairs})
+    return value
 
 
 def _fit_cores(base: CostModel, params: dict[str, Any]) -> int:
@@ -683,9 +708,11 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     wake_cpu = _fit_io_wake_cpu(m, base, eng, params)
     cores = _fit_cores(base, params)
     strand_rate, strand_s = _fit_strands(m, base, interval, params)
+    drop_saving = _fit_drop_saving(m, base, params)
     partial = base.model_copy(update={
+        "app_drop_saving_s": drop_saving,
         "io_wake_cpu_s": wake_cpu, "cpu_cores": cores,
-        "io_strand_rate_hz": strand_rate, "io_strand_s": strand_s,
+        "io_strand_per_msg": strand_rate, "io_strand_s": strand_s,
         "command_post_s": post, "app_sleep_late_s": sleep_late, "app_sleep_late_cv": sleep_cv,
         "app_start_late_s": start_late, "app_start_late_cv": start_cv,
         "app_mark_s": mark,

@@ -236,16 +236,22 @@ def strands(transport: str, interval: float, seed: int, timeout: float) -> dict[
     """One live slow_subscriber burst at STRAND_OVERRIDES: where the publisher's credits
     stopped (``missed_runs``: each run of consecutive throttle intervals, libzmq's command
     processing replayed on the send times, in which not one send got into the pipe), with the
-    publisher's CPU and its I/O thread's run-queue wait (/proc schedstat)."""
+    publisher's CPU and its I/O thread's run-queue wait (/proc schedstat); and the median time
+    of a send whose message went into the pipe and of one the PUB dropped."""
     result = _live(SHIPPED / "slow_subscriber.toml", {"transport": transport,
                                                      **STRAND_OVERRIDES}, seed, timeout)
     ev = result.events
     sends = ev[(ev.node == "publisher") & (ev.event == "send")].sort_values("t")
     delivered = np.isin(sends.seq.to_numpy(),
                         ev[(ev.node == "subscriber") & (ev.event == "recv")].seq.to_numpy())
-    points = throttle_sends(sends.t.to_numpy(dtype=float), interval)
+    t = sends.t.to_numpy(dtype=float)
+    points = throttle_sends(t, interval)
     credited = [bool(delivered[a:b].any()) for a, b in itertools.pairwise(points)]
+    # each send's time is taken as its call starts: a gap is the cost of the send before it
+    gaps, before = np.diff(t), delivered[:-1]
     return {"transport": transport, "seed": seed, "intervals": len(credited),
+            "written_gap_s": float(np.median(gaps[before])) if before.any() else math.nan,
+            "dropped_gap_s": float(np.median(gaps[~before])) if (~before).any() else math.nan,
             "missed_runs": missed_runs(credited[1:]),  # the first interval has the empty pipe
             "burst_s": float(np.ptp(sends.t.to_numpy(dtype=float))) if len(sends) else 0.0,
             "cpu_s": result.metric("publisher", "cpu_s"),

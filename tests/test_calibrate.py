@@ -79,7 +79,8 @@ def truth() -> CostModel:
         app_start_late_s=140e-6, app_start_late_cv=0.35, app_mark_s=150e-6,
         io_wakeup_s=20e-6, io_wake_cpu_s=8e-6, cpu_cores=os.cpu_count() or 0,
         app_wakeup_s=WAKE_RATIO * 20e-6, engine_msg_s=0.15e-6, engine_byte_s=0.5e-9,
-        command_interval_s=INTERVAL, io_strand_rate_hz=50.0, io_strand_s=2.5 * INTERVAL,
+        command_interval_s=INTERVAL, io_strand_per_msg=1e-3, io_strand_s=2.5 * INTERVAL,
+        app_drop_saving_s=2.2e-6,
         tcp=LinkCosts(latency_s=5e-6, bandwidth_Bps=4e9, kernel_buffer_bytes=3_000_000,
                       connect_half_trips=30, bind_half_trips=31, handshake_jitter_s=300e-6),
         ipc=LinkCosts(latency_s=31e-6, bandwidth_Bps=4e9, kernel_buffer_bytes=unix_sndbuf(),
@@ -178,10 +179,16 @@ def test_effective_trips() -> None:
 def test_missed_runs_and_the_strand_fit() -> None:
     assert missed_runs([True, False, False, True, False]) == [2, 1]
     assert missed_runs([True, True]) == [] and missed_runs([]) == []
-    runs = [{"missed_runs": [1, 3], "cpu_s": 0.01}, {"missed_runs": [], "cpu_s": 0.03}]
-    rate, mean = fit_strands(runs, 1e-3)
-    assert rate == pytest.approx(2 / 0.04) and mean == pytest.approx(2e-3)
-    assert fit_strands([{"missed_runs": [], "cpu_s": 0.02}], 1e-3) == (0.0, 0.0)
+    runs = [{"missed_runs": [1, 3], "received": 300.0, "io_wait_s": 0.004},
+            {"missed_runs": [], "received": 100.0, "io_wait_s": 0.0}]
+    per_msg, mean = fit_strands(runs, 1e-3)
+    assert mean == pytest.approx(2e-3)  # the mean run: 2 intervals
+    assert per_msg == pytest.approx(0.004 / 400 / 2e-3)  # the wait per message, in strands
+    # no schedstat: the strands seen per message; none seen: one interval, the shortest
+    nowait = [{**r, "io_wait_s": math.nan} for r in runs]
+    assert fit_strands(nowait, 1e-3) == (pytest.approx(2 / 400), pytest.approx(2e-3))
+    assert fit_strands([{"missed_runs": [], "received": 50.0, "io_wait_s": 1e-3}], 1e-3) == (
+        pytest.approx(1e-3 / 50 / 1e-3), pytest.approx(1e-3))
 
 
 # --- the whole fit on synthetic measurements ----------------------------------------------------
@@ -208,13 +215,16 @@ def synthetic(model: CostModel) -> Measurements:
                    + model.engine_byte_s * wire_size(100))
     m.posts = [{"idle_send_s": 1e-6, "woken_send_s": 1e-6 + model.command_post_s,
                 "idle_io_cpu_s": 0.0, "woken_io_cpu_s": wake_io}]
-    # strands of 2 and 3 intervals (mean 2.5), 4 of them in 4 / rate s of the publisher's CPU
-    # (one run has none)
-    cpu = 4 / model.io_strand_rate_hz / 5
+    # strands of 2 and 3 intervals (mean 2.5 intervals), and an I/O thread's wait per message
+    # written of io_strand_per_msg strands of that length (one run has none, one no credit)
+    mean = 2.5 * INTERVAL
     m.strands = [{"transport": "tcp", "seed": k, "intervals": 20, "missed_runs": runs,
-                  "burst_s": cpu, "cpu_s": cpu, "io_wait_s": 0.9 * sum(runs) * INTERVAL,
-                  "received": 500.0}
-                 for k, runs in enumerate([[2], [3, 2], [], [3], []])]
+                  "burst_s": 0.02, "cpu_s": 0.02, "received": 400.0,
+                  "io_wait_s": 400 * model.io_strand_per_msg * mean * share,
+                  "written_gap_s": (10 + k) * 1e-6,
+                  "dropped_gap_s": (10 + k) * 1e-6 - model.app_drop_saving_s}
+                 for k, (runs, share) in enumerate([([2], 1.5), ([3, 2], 0.5), ([], 1.0),
+                                                     ([3], 1.2), ([], 0.8)])]
     for t in plan.transports:
         link = model.link(t)
         rtt = reqrep_rtt(model.recording(True), t)  # the RTT runs record messages
@@ -276,7 +286,7 @@ def test_fit_model_recovers_every_fitted_parameter() -> None:
     for name in ("app_send_s", "app_recv_s", "app_byte_s", "app_record_s", "command_post_s",
                  "app_sleep_late_s", "app_sleep_late_cv", "app_mark_s",
                  "app_start_late_s", "app_start_late_cv", "io_wake_cpu_s", "cpu_cores",
-                 "io_strand_rate_hz", "io_strand_s",
+                 "io_strand_per_msg", "io_strand_s", "app_drop_saving_s",
                  "engine_msg_s",
                  "engine_byte_s",
                  "io_wakeup_s", "app_wakeup_s", "command_interval_s"):

@@ -1,8 +1,9 @@
-"""An I/O thread stranded behind the application thread that woke it (``io_strand_rate_hz``,
+"""An I/O thread stranded behind the application thread that woke it (``io_strand_per_msg``,
 ``io_strand_s``; zsim.sim.cpu.Stranding), and the live backend's scheduler metrics.
 
 Live (perf sched, 2 cores), a publisher bursting at a slow subscriber woke its I/O thread onto
-its own busy core about once per 5 ms of its CPU, and the I/O thread then read nothing for ms:
+its own busy core a few times per burst of ~1000 written messages, and the I/O thread then read
+nothing for ms:
 its pipe sent no activate_write, and the publisher dropped whole throttle intervals."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ BURST = {"transport": "tcp", "hwm": 100, "size": 10, "count": 2000, "service": 0
 # a calibrated host's figures, roughly: ~10 µs per send on 2 cores
 HOST = {"app_send_s": 8e-6, "app_record_s": 2.5e-6, "io_wake_cpu_s": 9e-6, "cpu_cores": 2,
         "command_interval_s": 1.4291e-3}
-STRANDS = {"io_strand_rate_hz": 200.0, "io_strand_s": 2.5e-3}
+STRANDS = {"io_strand_per_msg": 2e-3, "io_strand_s": 2.5e-3}
 
 
 def _run(name: str, params: dict, seed: int, **costs: float) -> RunResult:
@@ -30,7 +31,7 @@ def _run(name: str, params: dict, seed: int, **costs: float) -> RunResult:
 
 
 def test_off_by_default_and_without_cores() -> None:
-    assert CostModel().io_strand_rate_hz == 0.0
+    assert CostModel().io_strand_per_msg == 0.0
     plain = _run("slow_subscriber", BURST, 0)
     coreless = _run("slow_subscriber", BURST, 0, cpu_cores=0, **STRANDS)
     for run in (plain, coreless):
@@ -65,7 +66,7 @@ def test_a_strand_ends_when_its_application_thread_sleeps() -> None:
     params = {"transport": "tcp", "rate": 10000.0, "duration": 0.05, "join_at": 0.01}
     for seed in range(3):
         free = _run("slow_joiner", params, seed)
-        stranded = _run("slow_joiner", params, seed, io_strand_rate_hz=1e6, io_strand_s=1e-3)
+        stranded = _run("slow_joiner", params, seed, io_strand_per_msg=1.0, io_strand_s=1e-3)
         assert stranded.metric("publisher", "io_wait_s") == 0.0
         assert stranded.metric("publisher", "preempted") == 0.0
         assert stranded.metric("subscriber", "lost") == free.metric("subscriber", "lost")

@@ -50,6 +50,12 @@ class CostModel(BaseModel):
 
     app_send_s: float = Field(1.5e-6, ge=0, description="application cost of one send call")
     app_recv_s: float = Field(1.5e-6, ge=0, description="application cost of one recv call")
+    app_drop_saving_s: float = Field(
+        0.0, ge=0, description="how much less than app_send_s a PUB/XPUB send costs when no "
+        "pipe takes its message (every matching pipe at its HWM, or none matching): libzmq's "
+        "dist.cpp writes nothing, so no ypipe write and flush (what a written message's "
+        "command costs is command_post_s)"
+    )
     app_byte_s: float = Field(
         0.1e-9, ge=0, description="extra application cost per payload byte (copy)"
     )
@@ -110,11 +116,12 @@ class CostModel(BaseModel):
         "more of them have work than there are cores, each runs that much slower (processor "
         "sharing). 0: every thread has a core of its own"
     )
-    io_strand_rate_hz: float = Field(
-        0.0, ge=0, description="how often, per second of an application thread's CPU, the I/O "
-        "thread it wakes (a flush that finds it asleep) is stranded behind it: queued on the "
-        "waker's core while that thread keeps running, as Linux places a woken thread when "
-        "no core is idle. 0: never; needs cpu_cores"
+    io_strand_per_msg: float = Field(
+        0.0, ge=0, description="how often, per message its application thread writes into a "
+        "pipe, the I/O thread that the thread's flush wakes is stranded behind it: queued on "
+        "the waker's core while that thread keeps running, as Linux places a woken thread when "
+        "no core is idle (drawn at each wake, over the messages written since the last). "
+        "0: never; needs cpu_cores"
     )
     io_strand_s: float = Field(
         0.0, ge=0, description="mean length of a strand (exponential): the I/O thread waits "

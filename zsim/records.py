@@ -56,7 +56,7 @@ STANDARD_METRICS = {
     "cpu_s": "seconds of CPU the node's application thread spent in its behaviour (sim: the "
     "cost of its calls, not counting any wait for a core; live: the thread's CPU clock)",
     "io_wait_s": "seconds the node's libzmq I/O thread could run but had no core, during its "
-    "behaviour (sim: stranded behind the node's own application thread, io_strand_rate_hz; "
+    "behaviour (sim: stranded behind the node's own application thread, io_strand_per_msg; "
     "live: the I/O threads' run-queue wait from /proc schedstat, NaN without it or when nodes "
     "share one context)",
     "preempted": "times the node's application thread lost its core while it could still run, "

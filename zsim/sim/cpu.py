@@ -63,25 +63,28 @@ class Stranding:
     The I/O thread then reads nothing for ms (0.3-5.3 ms seen), and the socket misses the
     activate_write credits it would have sent (libzmq pipe.cpp: one every lwm reads).
 
-    The model: strands begin as a Poisson process over the application thread's CPU time
-    (``rate`` per second; drawn at each wake, over the CPU used since the last), and last an
+    The model: each wake strands the I/O thread with probability 1 - exp(-rate × n), n the
+    messages the application thread wrote into pipes since the last wake (wakes come with
+    writes, and the writes of a burst set how often the other core is found busy), for an
     exponential time of mean ``mean_s``, or until the application thread stops running (sleeps
     or blocks in zmq: then its core is free). A strand that runs its length ends with the
     application thread preempted. Other wakes during a strand wait for its end.
     """
 
-    __slots__ = ("app_core", "cpu", "end", "env", "mean_s", "rate", "rng", "seen", "stats")
+    __slots__ = ("app_core", "cpu", "end", "env", "mean_s", "rate", "rng", "seen", "stats",
+                 "written")
 
     def __init__(self, cpu: Cpu, app_core: int, rate: float, mean_s: float,
                  rng: np.random.Generator, stats: Any) -> None:
         self.env = cpu.env
         self.cpu = cpu
         self.app_core = app_core
-        self.rate = rate
+        self.rate = rate  # per message written
         self.mean_s = mean_s
         self.rng = rng
-        self.stats = stats  # the node's NodeStats: cpu_s read, io_wait_s and preempted added
-        self.seen = stats.cpu_s
+        self.stats = stats  # the node's NodeStats: io_wait_s and preempted added
+        self.written = 0  # messages the application thread wrote into pipes (the node counts)
+        self.seen = 0
         self.end: simpy.Event | None = None
 
     def after_wake(self) -> Generator[simpy.Event, Any, None]:
@@ -89,8 +92,8 @@ class Stranding:
         if self.end is not None:
             yield self.end
             return
-        used, self.seen = self.stats.cpu_s - self.seen, self.stats.cpu_s
-        if self.rng.random() >= -math.expm1(-self.rate * used):
+        n, self.seen = self.written - self.seen, self.written
+        if self.rng.random() >= -math.expm1(-self.rate * n):
             return
         env, busy, core = self.env, self.cpu.busy_until, self.app_core
         self.end = env.event()

@@ -129,9 +129,9 @@ class SimNode:
         # the application thread's core share (zsim.sim.cpu); None: a core of its own
         self.cpu = world.cpu if world.cpu.cores > 0 else None
         self.app_core = world.cpu.thread() if self.cpu is not None else -1
-        if self.cpu is not None and costs.io_strand_rate_hz > 0 and costs.io_strand_s > 0:
+        if self.cpu is not None and costs.io_strand_per_msg > 0 and costs.io_strand_s > 0:
             self.io.stranding = Stranding(
-                self.cpu, self.app_core, costs.io_strand_rate_hz, costs.io_strand_s,
+                self.cpu, self.app_core, costs.io_strand_per_msg, costs.io_strand_s,
                 np.random.default_rng([system_seed, 3]), stats)
         self.alive = True
         self.sockets: dict[str, SimSocket] = {}
@@ -224,6 +224,7 @@ class SimNode:
         error: BaseException | None = None
         env, gil, spread = self.env, self.gil, self.spread  # fixed for the node's life
         cpu, core, stats = self.cpu, self.app_core, self.stats
+        saving = min(self.costs.app_drop_saving_s, self._t_send_cost)
         try:
             while True:
                 try:
@@ -238,7 +239,9 @@ class SimNode:
                             yield from self._take_gil()
                         sock = self._socket(op.socket)
                         msg = op.message
-                        cost = self._t_send_cost + self._byte_cost * msg.size
+                        # every send pays this; one that writes a pipe pays the saving after
+                        unwritten = saving if sock.drops_unwritten else 0.0
+                        cost = self._t_send_cost - unwritten + self._byte_cost * msg.size
                         if spread is not None:
                             cost *= spread.factor()
                         if cost > 0:
@@ -249,6 +252,10 @@ class SimNode:
                         result = self._send_now(sock, msg)
                         if not result and op.timeout != 0:
                             result = yield from self._send_blocking(sock, msg, op.timeout)
+                        if unwritten and result and sock.wrote:
+                            self.owed_s += unwritten
+                        if result and sock.wrote and self.io.stranding is not None:
+                            self.io.stranding.written += 1
                         if self.owed_s:
                             owed, self.owed_s = self.owed_s, 0.0
                             stats.cpu_s += owed

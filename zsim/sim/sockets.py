@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 class SimSocket:
     type: ClassVar[str] = ""
+    # a send may write nothing and still succeed (dist.cpp drops): app_drop_saving_s applies
+    drops_unwritten: ClassVar[bool] = False
 
     def __init__(self, node: SimNode, spec: SocketSpec) -> None:
         self.node = node
@@ -50,6 +52,8 @@ class SimSocket:
         self.closed = False
         self.handshakes = 0
         self.handshake_waiters: list[Any] = []
+        # whether the last message sent went into a pipe (False: a PUB dropped every copy)
+        self.wrote = True
 
     def note_handshake(self) -> None:
         """A connection of this socket completed its handshake (for wait_connected)."""
@@ -351,6 +355,7 @@ class PubSocket(SimSocket):
     """src/xpub.cpp + dist.cpp: fan out to pipes whose subscriptions prefix the topic."""
 
     type = "PUB"
+    drops_unwritten = True
 
     def xattach(self, conn: Conn) -> None:
         self.xread_activated(conn)
@@ -381,7 +386,8 @@ class PubSocket(SimSocket):
             not c.out.check_write() for c in conns if matches(c.subs, msg.topic)
         ):
             return False
-        fan_out(conns, msg, msg.topic, False, lambda c: self.drop(msg, "hwm", c.peer))
+        self.wrote = fan_out(conns, msg, msg.topic, False,
+                             lambda c: self.drop(msg, "hwm", c.peer)) > 0
         return True
 
     def has_out(self) -> bool:
