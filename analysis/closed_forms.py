@@ -15,7 +15,7 @@ from typing import Any
 
 from zsim.behaviours.api import frame_overhead
 from zsim.behaviours.registry import resolve, validate_params
-from zsim.costs import CostModel
+from zsim.costs import IO_WAKE_CPU_BEFORE, CostModel
 from zsim.scenario.model import Scenario, transport_of
 
 
@@ -191,8 +191,8 @@ def predict_slow_subscriber(sc: Scenario) -> list[Prediction]:
 
 def reqrep_rtt(costs: CostModel, transport: str, size: int = 5) -> float:
     """One request/reply round trip with no service time: each way a send call, the I/O
-    wake-up (its latency and its CPU) and engine work on both sides, the link, and the
-    receiver's wake-up and recv.
+    wake-up (its latency and the CPU before the message) and engine work on both sides, the
+    link, and the receiver's wake-up and recv.
     (The command a send posts to the sleeping reader, command_post_s, delays the sender's next
     call, not this message: the reader is woken as it is posted.)"""
     if transport == "inproc":
@@ -200,7 +200,10 @@ def reqrep_rtt(costs: CostModel, transport: str, size: int = 5) -> float:
     else:
         link = costs.link(transport)
         engine = 2 * (costs.engine_msg_s + costs.engine_byte_s * size)
-        one_way = (costs.app_send_s + 2 * (costs.io_wakeup_s + costs.io_wake_cpu_s) + engine
+        # the part of an I/O wake-up's CPU that comes before the message (the rest follows
+        # its write or its push into the pipe: zsim.sim.engine)
+        wake_cpu = costs.io_wake_cpu_s * IO_WAKE_CPU_BEFORE
+        one_way = (costs.app_send_s + 2 * (costs.io_wakeup_s + wake_cpu) + engine
                    + link.latency_s + costs.app_wakeup_s + costs.app_recv_s)
     return 2 * one_way
 

@@ -57,12 +57,13 @@ def test_a_flow_slows_when_its_threads_outnumber_the_cores() -> None:
 
 
 def test_each_io_wakeup_costs_its_cpu_in_the_round_trip() -> None:
-    # no other cost: the RTT is the wake-ups, two I/O threads each way, with their CPU
+    # no other cost: the RTT is the wake-ups, two I/O threads each way, with the half of their
+    # CPU that comes before the message (the other half follows its write)
     base = CostModel.zero().model_copy(update={"io_wakeup_s": 5e-6, "io_wake_cpu_s": 3e-6})
     sc = load_scenario(scenario_path("hello_reqrep"), {"service": 0.0, "requests": 20})
     rtt = simulate(sc.model_copy(update={"model": base}), seed=0).metric("client", "rtt_mean_s")
     assert rtt == pytest.approx(reqrep_rtt(base, "tcp"), rel=1e-9)
-    assert reqrep_rtt(base, "tcp") == pytest.approx(4 * (5e-6 + 3e-6))
+    assert reqrep_rtt(base, "tcp") == pytest.approx(4 * (5e-6 + 1.5e-6))
 
 
 def test_cpu_s_is_what_the_calls_cost_without_waiting_for_a_core() -> None:

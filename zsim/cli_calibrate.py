@@ -28,6 +28,8 @@ SHORT_METHODS = (  # first match wins
     ("app_sleep_late", "paced sends vs send 0"),
     ("app_start_late", "node wake vs start time"),
     ("app_mark", "mark to first send"),
+    ("app_drop_saving", "burst: written vs dropped"),
+    ("io_strand", "burst: missed credits, wait"),
     ("io_wake_cpu", "spaced sends, I/O CPU"),
     ("cpu_cores", "os.cpu_count"),
     ("io_wakeup", "REQ/REP RTT equation"),
@@ -116,6 +118,9 @@ def fmt_quality(q: dict[str, Any]) -> str:
         parts.append(f"runs {fmt_seconds(min(q['runs_s']))}-{fmt_seconds(max(q['runs_s']))}")
     if "differences_s" in q:
         parts.append(f"median {fmt_seconds(float(np.median(q['differences_s'])))}")
+    if "strands_seen" in q:
+        parts.append(f"strands seen {sum(q['strands_seen'])} in {len(q['strands_seen'])} runs, "
+                     f"modelled/seen {q['modelled_over_seen']:.2g}")
     if "probe_max_over_interval" in q:
         parts.append(f"probe ≤ C: {q['probe_share_within']:.0%}, "
                      f"max {q['probe_max_over_interval']:.2f} C")
