@@ -17,8 +17,9 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
   of throttle intervals that let no send into the pipe is a strand of its I/O thread (it read
   nothing, so sent no activate_write), as long as those intervals: their mean is the length.
   The amount is the I/O thread's run-queue wait (schedstat) per message written, over it.
-- ``app_drop_saving_s``: the same bursts, within each run: the median time of a send whose
-  message went into the pipe minus that of one the PUB dropped; median over runs.
+- ``app_drop_saving_s``: the same bursts: the fitted written send (app_send_s, app_record_s,
+  the bytes) minus the median over runs of each run's median gap after a dropped send. Within
+  a run, written minus dropped (the host's speed cancels) is kept as the check.
 - ``app_gil_wait_s``: a live inproc burst, publisher and subscriber threads of one process: how
   long the subscriber waits to run while the publisher sends (CPython's GIL).
 - ``engine_msg_s``, ``engine_byte_s``: relative least squares of the bare I/O-thread time per
@@ -530,18 +531,25 @@ def _fit_strands(m: Measurements, base: CostModel, interval: float,
     return rate, mean
 
 
-def _fit_drop_saving(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
+def _fit_drop_saving(m: Measurements, base: CostModel, written_s: float,
+                     params: dict[str, Any]) -> float:
+    """What a dropped PUB send saves: the model's written send (``written_s``: app_send_s,
+    app_record_s and the bytes of the probe's messages, as fitted from app_costs) minus the
+    live bursts' dropped send (the gap after it, as the model's costs are per iteration),
+    median over runs."""
+    dropped = [r["dropped_gap_s"] for r in m.strands
+               if math.isfinite(r.get("dropped_gap_s", math.nan))]
+    if not dropped:
+        return _unmeasured(params, "app_drop_saving_s", base, "not measured: default")
+    value = max(0.0, written_s - float(np.median(dropped)))
     pairs = [r["written_gap_s"] - r["dropped_gap_s"] for r in m.strands
              if math.isfinite(r.get("written_gap_s", math.nan))
              and math.isfinite(r.get("dropped_gap_s", math.nan))]
-    if not pairs:
-        return _unmeasured(params, "app_drop_saving_s", base, "not measured: default")
-    value = max(0.0, float(np.median(pairs)))
     _param(params, "app_drop_saving_s", value, base.app_drop_saving_s,
-           "the stranded-I/O-thread bursts: in each run, the median time of a send whose "
-           "message went into the pipe minus that of one the PUB dropped (within a run, so the "
-           "host's speed, which moves between runs, cancels); median over runs",
-           {"differences_s": pairs})
+           "the stranded-I/O-thread bursts: the model's written send "
+           f"({written_s * 1e6:.2f} µs with recording) minus the median over runs of each "
+           "run's median gap after a send the PUB dropped",
+           {"differences_s": pairs, "dropped_s": dropped})
     return value
 
 
@@ -708,7 +716,9 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     wake_cpu = _fit_io_wake_cpu(m, base, eng, params)
     cores = _fit_cores(base, params)
     strand_rate, strand_s = _fit_strands(m, base, interval, params)
-    drop_saving = _fit_drop_saving(m, base, params)
+    # the probe's publisher records every message and sends STRAND_OVERRIDES["size"] bytes
+    drop_saving = _fit_drop_saving(
+        m, base, app.send_s + record + app.byte_s * STRAND_OVERRIDES["size"], params)
     partial = base.model_copy(update={
         "app_drop_saving_s": drop_saving,
         "io_wake_cpu_s": wake_cpu, "cpu_cores": cores,
