@@ -549,7 +549,7 @@ def _fit_drop_saving(m: Measurements, base: CostModel, written_s: float,
            "the stranded-I/O-thread bursts: the model's written send "
            f"({written_s * 1e6:.2f} µs with recording) minus the median over runs of each "
            "run's median gap after a send the PUB dropped",
-           {"differences_s": pairs, "dropped_s": dropped})
+           {"dropped_s": dropped, "written_minus_dropped_s": pairs})
     return value
 
 

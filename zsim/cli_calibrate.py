@@ -118,6 +118,10 @@ def fmt_quality(q: dict[str, Any]) -> str:
         parts.append(f"runs {fmt_seconds(min(q['runs_s']))}-{fmt_seconds(max(q['runs_s']))}")
     if "differences_s" in q:
         parts.append(f"median {fmt_seconds(float(np.median(q['differences_s'])))}")
+    if "dropped_s" in q:
+        parts.append(f"dropped send {fmt_seconds(float(np.median(q['dropped_s'])))}, "
+                     "written - dropped "
+                     f"{fmt_seconds(float(np.median(q['written_minus_dropped_s'])))}")
     if "strands_seen" in q:
         parts.append(f"strands seen {sum(q['strands_seen'])} in {len(q['strands_seen'])} runs, "
                      f"modelled/seen {q['modelled_over_seen']:.2g}")
