@@ -319,6 +319,15 @@ def test_a_fitted_profile_round_trips_through_save_and_load(tmp_path: Path) -> N
     assert loaded.model == fitted and loaded.meta["fit"]["parameters"]["app_send_s"]
     summary = format_summary(fitted, fit)
     assert all(name in summary for name in fit["parameters"])
+    # bursts in which no strand was long enough to cost a credit: one interval, and a ratio
+    # that is NaN (null once saved) does not break the summary
+    quiet = synthetic(model)
+    quiet.strands = [{**r, "missed_runs": []} for r in quiet.strands]
+    fitted, fit = fit_model(quiet)
+    assert fitted.io_strand_s == pytest.approx(INTERVAL)
+    fit = plain(fit)
+    assert fit["parameters"]["io_strand_s"]["quality"]["modelled_over_seen"] is None
+    assert "strands seen 0 in 5 runs" in format_summary(fitted, fit)
 
 
 # --- live ---------------------------------------------------------------------------------------

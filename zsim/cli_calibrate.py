@@ -123,8 +123,10 @@ def fmt_quality(q: dict[str, Any]) -> str:
                      "written - dropped "
                      f"{fmt_seconds(float(np.median(q['written_minus_dropped_s'])))}")
     if "strands_seen" in q:
-        parts.append(f"strands seen {sum(q['strands_seen'])} in {len(q['strands_seen'])} runs, "
-                     f"modelled/seen {q['modelled_over_seen']:.2g}")
+        ratio = q.get("modelled_over_seen")  # None (NaN in the profile) when none was seen
+        parts.append(f"strands seen {sum(q['strands_seen'])} in {len(q['strands_seen'])} runs"
+                     + (f", modelled/seen {ratio:.2g}" if isinstance(ratio, int | float)
+                        and math.isfinite(ratio) else ""))
     if "probe_max_over_interval" in q:
         parts.append(f"probe ≤ C: {q['probe_share_within']:.0%}, "
                      f"max {q['probe_max_over_interval']:.2f} C")
