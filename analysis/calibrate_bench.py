@@ -90,7 +90,7 @@ class Plan:
     probes: int = 40
     gil_runs: int = 5  # the lock share swings run to run (12-27% in one calibration)
     post_runs: int = 3
-    strand_runs: int = 6  # tcp; a few strands per run, some runs none
+    strand_runs: int = 10  # tcp; 0-2 strands long enough to cost a credit per run
     spaced_sizes: tuple[int, ...] = (10, 100, 1000, 4000)
     post_sends: int = 2000
     timeout: float = 60.0
