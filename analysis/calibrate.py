@@ -35,6 +35,9 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
 - ``<transport>.kernel_buffer_bytes``: (accepted - sndhwm - rcvhwm) × wire bytes at the smallest
   HWM (where the sender's lwm-sized resumptions cannot hide the kernel's share), geometric mean
   over sizes; the larger HWMs validate it.
+- ``ipc.write_charge``: of the two rules, a fixed overhead per write or the kernel's skb
+  truesize (``zsim.costs.unix_skb_truesize``), the one that holds the spaced fills of every
+  size better (largest relative error).
 - ``ipc.write_overhead_bytes``, ``ipc.kernel_buffer_bytes``: a unix socket charges each queued
   write's skb truesize to the sender's send buffer (net.core.wmem_default): sends spaced so
   that each is a write of its own give sndbuf / held - wire bytes per write (median over sizes).
@@ -78,7 +81,7 @@ from zsim.analysis.calibrate_bench import (
     wire_size,
 )
 from zsim.analysis.closed_forms import join_window, reqrep_rtt
-from zsim.costs import CostModel
+from zsim.costs import CostModel, unix_skb_truesize
 from zsim.errors import ZsimError
 from zsim.profile import save_profile
 from zsim.records import host_info, package_versions
@@ -607,7 +610,7 @@ def fit_write_overhead(rows: Sequence[tuple[int, int]], sndbuf: int) -> tuple[in
 
 
 def _fit_write_overhead(m: Measurements, base: CostModel, transport: str,
-                        params: dict[str, Any]) -> dict[str, int]:
+                        params: dict[str, Any]) -> dict[str, Any]:
     """ipc: the kernel buffer is the socket's send buffer, and each write takes its bytes plus
     a fixed overhead (skb truesize), from sends spaced so that each is a write of its own."""
     rows = [r for r in m.spaced if r["transport"] == transport and r["accepted"] < r["limit"]]
@@ -616,17 +619,25 @@ def _fit_write_overhead(m: Measurements, base: CostModel, transport: str,
     sndbuf = unix_sndbuf()
     held = [(r["accepted"] - r["sndhwm"] - r["rcvhwm"], r["wire"]) for r in rows]
     over, residuals = fit_write_overhead(held, sndbuf)
+    skb = [sndbuf / unix_skb_truesize(wire) / max(n, 1) - 1 for n, wire in held]
+    worst = {"overhead": max(map(abs, residuals)), "unix_skb": max(map(abs, skb))}
+    charge = min(worst, key=lambda k: worst[k])  # the rule that holds every size better
     data = [{k: r[k] for k in ("size", "sndhwm", "rcvhwm", "accepted", "wire")} for r in rows]
     how = ("bare PUSH into an idle PULL, one send every 40 µs (a write each), until EAGAIN: "
            "median of sndbuf / (accepted - sndhwm - rcvhwm) - wire bytes over sizes")
     _param(params, f"{transport}.write_overhead_bytes", over,
            base.link(transport).write_overhead_bytes, how,
-           {"max_abs_rel_residual": max(map(abs, residuals)), "n": len(rows)}, data)
+           {"max_abs_rel_residual": worst["overhead"], "n": len(rows)}, data)
+    _param(params, f"{transport}.write_charge", charge, base.link(transport).write_charge,
+           "the same fills: the rule whose largest relative error in the messages held is the "
+           "smaller, a fixed overhead per write or the kernel's skb truesize", {
+               "max_abs_rel_residual": worst[charge], "overhead_max_abs_rel": worst["overhead"],
+               "unix_skb_max_abs_rel": worst["unix_skb"]})
     _param(params, f"{transport}.kernel_buffer_bytes", sndbuf,
            base.link(transport).kernel_buffer_bytes,
            "net.core.wmem_default: a unix stream socket's send buffer, which bounds the truesize "
            "of its queued writes", {}, {"sndbuf": sndbuf})
-    return {"kernel_buffer_bytes": sndbuf, "write_overhead_bytes": over}
+    return {"kernel_buffer_bytes": sndbuf, "write_overhead_bytes": over, "write_charge": charge}
 
 
 def _fit_wakeups(m: Measurements, partial: CostModel, params: dict[str, Any]) -> WakeFit:
@@ -828,7 +839,7 @@ def _validate_capacity(model: CostModel, m: Measurements) -> list[dict[str, Any]
     for r in m.capacity:
         if r["sndhwm"] != hwm0:
             link = model.link(r["transport"])
-            kernel = link.kernel_buffer_bytes * r["wire"] / (r["wire"] + link.write_overhead_bytes)
+            kernel = link.kernel_buffer_bytes * r["wire"] / link.write_taken(r["wire"])
             pred = lwm_accepted(kernel, r["sndhwm"], r["rcvhwm"], r["wire"])
             out.append({**r, "predicted": pred, "rel_error": pred / r["accepted"] - 1})
     return out

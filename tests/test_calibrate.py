@@ -297,6 +297,7 @@ def test_fit_model_recovers_every_fitted_parameter() -> None:
         assert close(got.latency_s, want.latency_s, 1e-6), t
         assert abs(got.kernel_buffer_bytes - want.kernel_buffer_bytes) <= 1, t
         assert got.write_overhead_bytes == want.write_overhead_bytes, t
+        assert got.write_charge == "overhead", t  # the synthetic fills hold a fixed overhead
         assert (got.connect_half_trips, got.bind_half_trips) == (
             want.connect_half_trips, want.bind_half_trips), t
         assert close(got.handshake_jitter_s, want.handshake_jitter_s, 1e-6), t

@@ -39,6 +39,7 @@ SHORT_METHODS = (  # first match wins
     ("latency", "REQ/REP RTT remainder"),
     ("command_interval", "TSC: 3e6 ticks"),
     ("write_overhead", "spaced fill, a write each"),
+    ("write_charge", "spaced fill: the better rule"),
     ("ipc.kernel_buffer", "wmem_default"),
     ("kernel_buffer", "bare fill to EAGAIN"),
     ("half_trips", "SUB handshake / hop"),

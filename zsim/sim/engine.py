@@ -4,8 +4,9 @@ Modelled after libzmq's stream_engine_base_t (src/stream_engine_base.cpp):
 - The sending engine pulls whole messages from its session pipe into batches of up to
   ``batch_bytes`` (out_batch_size = 8192) and writes them into the kernel, as long as the kernel
   buffers (``kernel_buffer_bytes``, send + receive buffers together) have room. Each write takes
-  its bytes plus ``write_overhead_bytes`` of that room (a unix socket charges every queued skb's
-  truesize to the sender's sk_sndbuf: net/unix/af_unix.c, unix_stream_sendmsg).
+  its bytes plus ``write_overhead_bytes`` of that room, or its skb's truesize (``write_charge``:
+  a unix socket charges every queued skb's truesize to the sender's sk_sndbuf:
+  net/unix/af_unix.c, unix_stream_sendmsg).
 - The receiving engine reads a batch (in_batch_size), decodes it, and pushes the messages into the
   session → socket pipe. When that pipe is full it stops reading (``_input_stopped``) until the
   socket's ``activate_write`` arrives; the kernel buffers then fill and push back on the sender.
@@ -105,7 +106,7 @@ class Wire:
 
     def send(self, msgs: list[Any], nbytes: int) -> None:
         env = self.env
-        taken = nbytes + self.costs.write_overhead_bytes
+        taken = self.costs.write_taken(nbytes)
         self.in_flight += taken
         start = max(env.now, self.link_free_at)
         self.link_free_at = start + nbytes / self.costs.bandwidth_Bps
