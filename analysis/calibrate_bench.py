@@ -261,17 +261,7 @@ def strands(transport: str, interval: float, seed: int, timeout: float) -> dict[
 
 def missed_runs(credited: Sequence[bool]) -> list[int]:
     """Lengths of the runs of False in ``credited``, in order."""
-    runs, n = [], 0
-    for ok in credited:
-        if ok:
-            if n:
-                runs.append(n)
-            n = 0
-        else:
-            n += 1
-    if n:
-        runs.append(n)
-    return runs
+    return [len(list(run)) for ok, run in itertools.groupby(credited) if not ok]
 
 
 def paced_lateness(events: Any, rate: float) -> list[float]:
@@ -463,11 +453,6 @@ def engine(transport: str, size: int, count: int) -> dict[str, Any]:
             "per_msg_s": drained / lwm, "bare_send_s": send_s}
 
 
-def io_threads_cpu_s() -> float:
-    """CPU time so far of this process's libzmq I/O threads (NaN where /proc has none)."""
-    return threadstat.io_threads_time()[0]
-
-
 def post_probe(n: int, gap_s: float = 40e-6) -> dict[str, float]:
     """Mean time of a 100 B PUSH send, one every ``gap_s`` (long enough for the I/O thread to
     drain the pipe and sleep): over tcp to a PULL, where each send finds the reader asleep and
@@ -489,7 +474,7 @@ def post_probe(n: int, gap_s: float = 40e-6) -> dict[str, float]:
                 push.connect(real)
             time.sleep(0.05)
             clock, buf, total = time.perf_counter, b"x" * 100, 0.0
-            io0 = io_threads_cpu_s()
+            io0 = threadstat.io_threads_time()[0]
             for _ in range(n):
                 t0 = clock()
                 push.send(buf)
@@ -499,7 +484,7 @@ def post_probe(n: int, gap_s: float = 40e-6) -> dict[str, float]:
                     pass
             time.sleep(0.01)  # the last message's reads
             out[f"{mode}_send_s"] = total / n
-            out[f"{mode}_io_cpu_s"] = (io_threads_cpu_s() - io0) / n
+            out[f"{mode}_io_cpu_s"] = (threadstat.io_threads_time()[0] - io0) / n
     return out
 
 

@@ -593,10 +593,9 @@ class LiveNode:
                 self.run_behaviour()
             finally:
                 self.counters["cpu_s"] += time.thread_time() - cpu0
-                for key, (before, after) in zip(("io_wait_s", "preempted"),
-                                                zip(self.sched0, self.sched_counts(),
-                                                    strict=True), strict=True):
-                    self.counters[key] += after - before
+                wait, preempted = self.sched_counts()
+                self.counters["io_wait_s"] += wait - self.sched0[0]
+                self.counters["preempted"] += preempted - self.sched0[1]
             self.record("", "stop")
             self.conn.send(("finished",))
             self.wait_for(lambda: False, None)  # keep the sockets open until told to stop

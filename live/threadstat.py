@@ -28,6 +28,8 @@ def io_threads() -> list[int]:
 def io_threads_time() -> tuple[float, float]:
     """(CPU s, run-queue wait s) so far, summed over this process's I/O threads; NaN, NaN
     where /proc has no schedstat."""
+    if not _TASKS.is_dir():
+        return math.nan, math.nan
     run = wait = 0
     try:
         for tid in io_threads():
@@ -36,8 +38,6 @@ def io_threads_time() -> tuple[float, float]:
                 run += int(fields[0])
                 wait += int(fields[1])
     except (OSError, ValueError, IndexError):
-        return math.nan, math.nan
-    if not _TASKS.is_dir():
         return math.nan, math.nan
     return run / 1e9, wait / 1e9
 

@@ -39,8 +39,8 @@ class IoThread:
     def __init__(self, env: simpy.Environment, cpu: Cpu | None = None) -> None:
         self.env = env
         self.free_at = 0.0
-        self.cpu = cpu if cpu is not None and cpu.cores > 0 else None
-        self.core = self.cpu.thread() if self.cpu is not None else -1
+        self.cpu = cpu  # None: a core of its own
+        self.core = cpu.thread() if cpu is not None else -1
         # set by the node when the model strands woken I/O threads (zsim.sim.cpu.Stranding)
         self.stranding: Stranding | None = None
 
@@ -217,7 +217,8 @@ class Engine:
                 self.node.count_destroyed(len(msgs))
                 return
             tx.send(msgs, nbytes)
-            yield from self._settle()
+            if self.owes_settle:
+                yield from self._settle()
 
     def _rx_loop(self) -> Generator[simpy.Event, Any, None]:
         rx, inp, io = self.rx, self.in_pipe, self.node.io
@@ -239,14 +240,15 @@ class Engine:
             while pending and inp.check_write():
                 inp.write(pending.popleft())
             inp.flush()
-            yield from self._settle()
+            if self.owes_settle:
+                yield from self._settle()
             if pending:  # _input_stopped: wait for the socket's activate_write
                 yield self.resume_sleep.wait()
                 yield from self._woke()
 
     def _woke(self) -> Generator[simpy.Event, Any, None]:
         """The part of a wake-up's fixed CPU that comes before any message."""
-        self.owes_settle = True
+        self.owes_settle = self.settle_cpu > 0
         if self.wake_cpu > 0 and self.alive:
             delay = self.node.io.busy(self.wake_cpu)
             if delay > 0:
@@ -255,12 +257,11 @@ class Engine:
     def _settle(self) -> Generator[simpy.Event, Any, None]:
         """After a wake's first batch: the rest of its fixed CPU (the write's return, the
         loop's way back into epoll_wait)."""
-        if self.owes_settle:
-            self.owes_settle = False
-            if self.settle_cpu > 0 and self.alive:
-                delay = self.node.io.busy(self.settle_cpu)
-                if delay > 0:
-                    yield self.env.timeout(delay)
+        self.owes_settle = False
+        if self.alive:
+            delay = self.node.io.busy(self.settle_cpu)
+            if delay > 0:
+                yield self.env.timeout(delay)
 
     def kill(self) -> int:
         """Stop; returns the messages this engine held (lost)."""

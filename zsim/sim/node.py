@@ -125,10 +125,10 @@ class SimNode:
                        if costs.app_cost_cv > 0 else None)
         self.app = AppThread(self.env, costs.app_wakeup_s)
         self.gil = world.gil  # None unless app threads share an interpreter lock (zsim.sim.gil)
-        self.io = IoThread(self.env, world.cpu)
-        # the application thread's core share (zsim.sim.cpu); None: a core of its own
+        # the threads' core share (zsim.sim.cpu); None: each has a core of its own
         self.cpu = world.cpu if world.cpu.cores > 0 else None
-        self.app_core = world.cpu.thread() if self.cpu is not None else -1
+        self.io = IoThread(self.env, self.cpu)
+        self.app_core = self.cpu.thread() if self.cpu is not None else -1
         if self.cpu is not None and costs.io_strand_per_msg > 0 and costs.io_strand_s > 0:
             self.io.stranding = Stranding(
                 self.cpu, self.app_core, costs.io_strand_per_msg, costs.io_strand_s,
@@ -223,7 +223,7 @@ class SimNode:
         result: Any = None
         error: BaseException | None = None
         env, gil, spread = self.env, self.gil, self.spread  # fixed for the node's life
-        cpu, core, stats = self.cpu, self.app_core, self.stats
+        on_core, stranding = self._on_core, self.io.stranding
         saving = min(self.costs.app_drop_saving_s, self._t_send_cost)
         try:
             while True:
@@ -245,21 +245,17 @@ class SimNode:
                         if spread is not None:
                             cost *= spread.factor()
                         if cost > 0:
-                            stats.cpu_s += cost
-                            if cpu is not None:
-                                cost = cpu.run(core, cost)
-                            yield env.timeout(cost)
+                            yield env.timeout(on_core(cost))
                         result = self._send_now(sock, msg)
                         if not result and op.timeout != 0:
                             result = yield from self._send_blocking(sock, msg, op.timeout)
                         if unwritten and result and sock.wrote:
                             self.owed_s += unwritten
-                        if result and sock.wrote and self.io.stranding is not None:
-                            self.io.stranding.written += 1
+                        if stranding is not None and result and sock.wrote:
+                            stranding.written += 1
                         if self.owed_s:
                             owed, self.owed_s = self.owed_s, 0.0
-                            stats.cpu_s += owed
-                            yield env.timeout(owed if cpu is None else cpu.run(core, owed))
+                            yield env.timeout(on_core(owed))
                         if result:
                             self._sent(sock, msg)
                     elif type(op) is Recv:
@@ -271,8 +267,7 @@ class SimNode:
                             result = yield from self._recv_blocking(sock, op.timeout)
                         if self.owed_s:
                             owed, self.owed_s = self.owed_s, 0.0
-                            stats.cpu_s += owed
-                            yield env.timeout(owed if cpu is None else cpu.run(core, owed))
+                            yield env.timeout(on_core(owed))
                         if result is not None:
                             if gil is not None and not gil.runs(self):
                                 yield from self._take_gil()  # back from a wait
@@ -280,10 +275,7 @@ class SimNode:
                             if spread is not None:
                                 cost *= spread.factor()
                             if cost > 0:
-                                stats.cpu_s += cost
-                                if cpu is not None:
-                                    cost = cpu.run(core, cost)
-                                yield env.timeout(cost)
+                                yield env.timeout(on_core(cost))
                             self._received(sock, result)
                     else:
                         result = yield from self._execute(op)
@@ -297,6 +289,12 @@ class SimNode:
         self.finished = True
         self.record_lifecycle(None, "stop", "", "")
         self.world.node_finished(self.name)
+
+    def _on_core(self, cost: float) -> float:
+        """Charge ``cost`` s of the application thread's CPU (cpu_s); returns how long it
+        takes, longer while the threads outnumber the cores."""
+        self.stats.cpu_s += cost
+        return cost if self.cpu is None else self.cpu.run(self.app_core, cost)
 
     def _execute(self, op: Any) -> Generator[simpy.Event, Any, Any]:
         kind = type(op)
