@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from zsim.analysis.check_model import Check, Criterion, judge
+from zsim.analysis.check_model import Check, Criterion, Runner, judge, run_matrix
 from zsim.catalog import scenario_path
+from zsim.records import RunResult
 from zsim.scenario import load_scenario
+from zsim.scenario.model import Scenario
 from zsim.sim import simulate
 
 TASKS = Criterion("worker-*", "tasks", "exact", 0.0, rank_by="first_task")
@@ -87,3 +89,22 @@ def test_a_miss_within_the_live_spread_is_told_apart_from_one_beyond_it() -> Non
     assert summary_lines(table) == [
         "far: 0 pass, 1 FAIL (1 beyond the live 95% CI), 0 n/a of 1",
         "near: 0 pass, 1 FAIL (0 beyond the live 95% CI), 0 n/a of 1"]
+
+
+def test_repetitions_go_round_the_grid() -> None:
+    """Live repetition k of every point runs before repetition k + 1 of any: a drift of the
+    host's speed spreads over all points instead of settling in the last ones."""
+    order: list[tuple[str, str, int]] = []
+
+    def runner(backend: str) -> Runner:
+        def run(sc: Scenario, seed: int) -> RunResult:
+            order.append((backend, str(sc.params["workers"]), seed))
+            return simulate(sc, seed)
+        return run
+
+    check = Check("pipeline", "pipeline", {"workers": [2, 3]}, {"sync": True}, (TASKS,), reps=2)
+    values = run_matrix([check], [None], runner("sim"), runner("live"), seed=0)
+    seeds = sorted({s for _, _, s in order}, key=[s for _, _, s in order].index)
+    live = [(w, seeds.index(s)) for b, w, s in order if b == "live"]
+    assert live == [("2", 0), ("3", 0), ("2", 1), ("3", 1)]
+    assert len(values.groupby(["point", "backend", "rep"])) == 8
