@@ -20,6 +20,9 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
 - ``app_drop_saving_s``: the same bursts: the fitted written send (app_send_s, app_record_s,
   the bytes) minus the median over runs of each run's median gap after a dropped send. Within
   a run, written minus dropped (the host's speed cancels) is kept as the check.
+- ``host_speed_cv``: how much a run's CPU per call differs from the next run's of the same
+  workload: the app_costs repetitions (the pusher's CPU per send) and the bursts above (each
+  run's median dropped send), each run against its workload's mean, pooled.
 - ``app_gil_wait_s``: a live inproc burst, publisher and subscriber threads of one process: how
   long the subscriber waits to run while the publisher sends (CPython's GIL).
 - ``engine_msg_s``, ``engine_byte_s``: relative least squares of the bare I/O-thread time per
@@ -556,6 +559,40 @@ def _fit_drop_saving(m: Measurements, base: CostModel, written_s: float,
     return value
 
 
+def pooled_cv(groups: Sequence[Sequence[float]]) -> tuple[float, int]:
+    """(coefficient of variation, degrees of freedom) of runs that repeat one workload, pooled
+    over workloads: each run against its own group's mean, so that the workloads' different
+    costs do not count as spread. Groups of fewer than two runs carry no information."""
+    squares, dof = 0.0, 0
+    for g in groups:
+        x = np.asarray([v for v in g if math.isfinite(v)], dtype=float)
+        if x.size < 2 or x.mean() <= 0:
+            continue
+        squares += float(np.sum((x / x.mean() - 1.0) ** 2))
+        dof += x.size - 1
+    return (math.sqrt(squares / dof) if dof else math.nan), dof
+
+
+def _fit_host_speed(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
+    """How much one run's CPU per call differs from the next's on this host: the pooled
+    coefficient of variation of the app_costs repetitions (the pusher's CPU per send) and of the
+    stranded-I/O-thread bursts (each run's median dropped send)."""
+    app = [[r["send_cpu_s"] for r in g.get("runs", []) if r.get("send_cpu_s", 0) > 0]
+           for g in m.app]
+    bursts = [[r["dropped_gap_s"] for r in m.strands]]
+    value, dof = pooled_cv(app + bursts)
+    if not math.isfinite(value):
+        return _unmeasured(params, "host_speed_cv", base, "not measured (no repeated runs): "
+                           "default")
+    _param(params, "host_speed_cv", value, base.host_speed_cv,
+           "repeated live runs of one workload (app_costs repetitions: the pusher's CPU per "
+           "send; stranded-I/O-thread bursts: the median dropped send), each against its "
+           "workload's mean: pooled coefficient of variation",
+           {"dof": dof, "app_costs_cv": pooled_cv(app)[0], "bursts_cv": pooled_cv(bursts)[0]},
+           {"app_costs_send_cpu_s": app, "bursts_dropped_gap_s": bursts[0]})
+    return value
+
+
 def _fit_cores(base: CostModel, params: dict[str, Any]) -> int:
     value = os.cpu_count() or 0
     _param(params, "cpu_cores", value, base.cpu_cores,
@@ -730,8 +767,9 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     # the probe's publisher records every message and sends STRAND_OVERRIDES["size"] bytes
     drop_saving = _fit_drop_saving(
         m, base, app.send_s + record + app.byte_s * STRAND_OVERRIDES["size"], params)
+    speed_cv = _fit_host_speed(m, base, params)
     partial = base.model_copy(update={
-        "app_drop_saving_s": drop_saving,
+        "app_drop_saving_s": drop_saving, "host_speed_cv": speed_cv,
         "io_wake_cpu_s": wake_cpu, "cpu_cores": cores,
         "io_strand_per_msg": strand_rate, "io_strand_s": strand_s,
         "command_post_s": post, "app_sleep_late_s": sleep_late, "app_sleep_late_cv": sleep_cv,

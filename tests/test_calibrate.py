@@ -30,6 +30,7 @@ from zsim.analysis.calibrate import (
     ks_uniform,
     lwm_accepted,
     plain,
+    pooled_cv,
     solve_wakeups,
     throttle_period,
     unix_sndbuf,
@@ -191,6 +192,13 @@ def test_missed_runs_and_the_strand_fit() -> None:
         pytest.approx(1e-3 / 50 / 1e-3), pytest.approx(1e-3))
 
 
+def test_pooled_cv_takes_each_run_against_its_own_workload() -> None:
+    # every run 20% off its own workload's mean: the workloads' tenfold difference is no spread
+    cv, dof = pooled_cv([[1.0, 1.2, 0.8], [10.0, 12.0, 8.0], [5.0], [3.0, math.nan]])
+    assert (cv, dof) == (pytest.approx(math.sqrt(4 * 0.04 / 4)), 4)
+    assert math.isnan(pooled_cv([[1.0], []])[0])
+
+
 # --- the whole fit on synthetic measurements ----------------------------------------------------
 def synthetic(model: CostModel) -> Measurements:
     """What a noise-free machine obeying ``model`` would measure (same layout as the bench)."""
@@ -303,6 +311,9 @@ def test_fit_model_recovers_every_fitted_parameter() -> None:
         assert close(got.handshake_jitter_s, want.handshake_jitter_s, 1e-6), t
         assert fit["distributions"]["join_window"][t]["n"] == 48  # 24 at 10k, 24 at 500 msg/s
     assert fitted.command_phase == "first_send"
+    # the synthetic bursts' dropped sends differ from run to run (app_costs has no repetitions)
+    gaps = [r["dropped_gap_s"] for r in synthetic(model).strands]
+    assert fitted.host_speed_cv == pytest.approx(np.std(gaps, ddof=1) / np.mean(gaps))
     assert set(fit["parameters"]) >= {"app_send_s", "tcp.kernel_buffer_bytes",
                                       "ipc.bind_half_trips", "command_interval_s"}
     for p in fit["parameters"].values():

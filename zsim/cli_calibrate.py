@@ -29,6 +29,7 @@ SHORT_METHODS = (  # first match wins
     ("app_start_late", "node wake vs start time"),
     ("app_mark", "mark to first send"),
     ("app_drop_saving", "burst: written vs dropped"),
+    ("host_speed", "repeated runs, CPU/call"),
     ("io_strand", "burst: missed credits, wait"),
     ("io_wake_cpu", "spaced sends, I/O CPU"),
     ("cpu_cores", "os.cpu_count"),

@@ -79,6 +79,12 @@ class LinkCosts(BaseModel):
 IO_WAKE_CPU_BEFORE = 0.5
 
 
+# The CostModel fields that are CPU work of an application or I/O thread: what a slower host
+# (CostModel.host_speed_cv) makes longer.
+HOST_SPEED_COSTS = ("app_send_s", "app_recv_s", "app_drop_saving_s", "app_byte_s", "app_record_s",
+                    "command_post_s", "io_wake_cpu_s", "engine_msg_s", "engine_byte_s")
+
+
 class CostModel(BaseModel):
     """Per-message, per-byte and wake-up costs. Times in seconds."""
 
@@ -165,6 +171,13 @@ class CostModel(BaseModel):
         "this long for a core unless its application thread stops running first (sleeps or "
         "blocks in zmq)"
     )
+    host_speed_cv: float = Field(
+        0.0, ge=0, description="spread of the host's speed from run to run: each run draws one "
+        "factor (gamma, mean 1, this coefficient of variation) that multiplies every CPU cost "
+        "of its application and I/O threads (HOST_SPEED_COSTS), as a live host's frequency, "
+        "caches and neighbours make one run's sends slower than the next's. 0: every run "
+        "equally fast"
+    )
     engine_msg_s: float = Field(0.4e-6, ge=0, description="I/O thread cost per message")
     engine_byte_s: float = Field(0.05e-9, ge=0, description="I/O thread cost per byte")
     command_interval_s: float = Field(
@@ -196,6 +209,14 @@ class CostModel(BaseModel):
         return self.model_copy(update={"app_send_s": self.app_send_s + self.app_record_s,
                                        "app_recv_s": self.app_recv_s + self.app_record_s,
                                        "app_record_s": 0.0})
+
+    def slowed(self, factor: float) -> CostModel:
+        """These costs on a host ``factor`` times slower: the HOST_SPEED_COSTS scaled. Wake-up
+        latencies, lateness, strands and the command interval (TSC ticks) are waits, not work,
+        and stay."""
+        if factor == 1.0:
+            return self
+        return self.model_copy(update={k: getattr(self, k) * factor for k in HOST_SPEED_COSTS})
 
     def link(self, transport: str) -> LinkCosts:
         """The wire costs of ``transport`` (pgm/epgm are modelled as tcp)."""

@@ -33,6 +33,7 @@ def simulate(scenario: Scenario, seed: int | None = None, record: str | None = N
         "wall_s": wall,
         "profile": scenario.profile,
         "model": scenario.model.model_dump(),
+        "host_speed_factor": world.speed_factor,  # this run's draw (CostModel.host_speed_cv)
         "versions": package_versions(),
         "host": host_info(),
     }

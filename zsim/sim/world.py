@@ -35,12 +35,22 @@ def _matches(pattern: str, name: str) -> bool:
     return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
 
 
+def host_speed_factor(cv: float, seed: int) -> float:
+    """This run's CPU cost factor: gamma with mean 1 and coefficient of variation ``cv`` (its own
+    random stream, so that the other draws of a seed do not move with it); 1 when ``cv`` is 0."""
+    if cv <= 0:
+        return 1.0
+    shape = 1.0 / cv**2
+    return float(np.random.default_rng([seed, 4]).gamma(shape, 1.0 / shape))
+
+
 class World:
     def __init__(self, scenario: Scenario, seed: int, record: str | None = None) -> None:
         self.scenario = scenario
         self.seed = seed
         self.env = simpy.Environment()
-        self.costs = scenario.model
+        self.speed_factor = host_speed_factor(scenario.model.host_speed_cv, seed)
+        self.costs = scenario.model.slowed(self.speed_factor)
         self.recorder = Recorder(messages=(record or scenario.run.record) == "messages")
         self.network = Network(self.env)
         self.cpu = Cpu(self.env, self.costs.cpu_cores)  # the cores every thread shares
