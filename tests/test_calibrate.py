@@ -340,6 +340,9 @@ def test_a_fitted_profile_round_trips_through_save_and_load(tmp_path: Path) -> N
     fit = plain(fit)
     assert fit["parameters"]["io_strand_s"]["quality"]["modelled_over_seen"] is None
     assert "strands seen 0 in 5 runs" in format_summary(fitted, fit)
+    # no app_costs repetitions: their spread is unknown (null once saved), the bursts' is not
+    cv = fitted.host_speed_cv
+    assert f"app_costs -, bursts {cv:.2f}, 4 dof" in format_summary(fitted, fit)
 
 
 # --- live ---------------------------------------------------------------------------------------

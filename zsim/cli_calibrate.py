@@ -51,6 +51,11 @@ SHORT_METHODS = (  # first match wins
 )
 
 
+def _cv(value: Any) -> str:
+    """A coefficient of variation as saved (NaN becomes null in the profile): '-' if unknown."""
+    return f"{value:.2f}" if isinstance(value, int | float) and math.isfinite(value) else "-"
+
+
 def default_out() -> Path:
     return Path(f"profile-{_host_slug()}.json")
 
@@ -129,6 +134,9 @@ def fmt_quality(q: dict[str, Any]) -> str:
         parts.append(f"strands seen {sum(q['strands_seen'])} in {len(q['strands_seen'])} runs"
                      + (f", modelled/seen {ratio:.2g}" if isinstance(ratio, int | float)
                         and math.isfinite(ratio) else ""))
+    if "bursts_cv" in q:
+        parts.append(f"app_costs {_cv(q['app_costs_cv'])}, bursts {_cv(q['bursts_cv'])}, "
+                     f"{q['dof']} dof")
     if "probe_max_over_interval" in q:
         parts.append(f"probe ≤ C: {q['probe_share_within']:.0%}, "
                      f"max {q['probe_max_over_interval']:.2f} C")
