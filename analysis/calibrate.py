@@ -18,8 +18,9 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
   nothing, so sent no activate_write), as long as those intervals: their mean is the length.
   The amount is the I/O thread's run-queue wait (schedstat) per message written, over it.
 - ``app_drop_saving_s``: the same bursts: the fitted written send (app_send_s, app_record_s,
-  the bytes) minus the median over runs of each run's median gap after a dropped send. Within
-  a run, written minus dropped (the host's speed cancels) is kept as the check.
+  the bytes) minus the median over runs of each run's mean gap after a dropped send (a burst
+  lasts the sum of its gaps). Within a run, written minus dropped (medians: the host's speed
+  cancels) is kept as the check.
 - ``host_speed_cv``: how much a run's CPU per call differs from the next run's of the same
   workload: the app_costs repetitions (the pusher's CPU per send) and the bursts above (each
   run's median dropped send), each run against its workload's mean, pooled.
@@ -540,11 +541,12 @@ def _fit_strands(m: Measurements, base: CostModel, interval: float,
 def _fit_drop_saving(m: Measurements, base: CostModel, written_s: float,
                      params: dict[str, Any]) -> float:
     """What a dropped PUB send saves: the model's written send (``written_s``: app_send_s,
-    app_record_s and the bytes of the probe's messages, as fitted from app_costs) minus the
-    live bursts' dropped send (the gap after it, as the model's costs are per iteration),
-    median over runs."""
-    dropped = [r["dropped_gap_s"] for r in m.strands
-               if math.isfinite(r.get("dropped_gap_s", math.nan))]
+    app_record_s and the bytes of the probe's messages, as fitted from app_costs, each a mean
+    of CPU per call) minus the live bursts' dropped send: the mean gap after it (a model cost
+    is per iteration, and a burst lasts the sum of its gaps, slow ones included, not its
+    median times the count), median over runs."""
+    dropped = [r.get("dropped_mean_gap_s", r["dropped_gap_s"]) for r in m.strands]
+    dropped = [d for d in dropped if math.isfinite(d)]
     if not dropped:
         return _unmeasured(params, "app_drop_saving_s", base, "not measured: default")
     value = max(0.0, written_s - float(np.median(dropped)))
@@ -554,7 +556,7 @@ def _fit_drop_saving(m: Measurements, base: CostModel, written_s: float,
     _param(params, "app_drop_saving_s", value, base.app_drop_saving_s,
            "the stranded-I/O-thread bursts: the model's written send "
            f"({written_s * 1e6:.2f} µs with recording) minus the median over runs of each "
-           "run's median gap after a send the PUB dropped",
+           "run's mean gap after a send the PUB dropped",
            {"dropped_s": dropped, "written_minus_dropped_s": pairs})
     return value
 

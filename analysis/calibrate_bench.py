@@ -237,7 +237,8 @@ def strands(transport: str, interval: float, seed: int, timeout: float) -> dict[
     stopped (``missed_runs``: each run of consecutive throttle intervals, libzmq's command
     processing replayed on the send times, in which not one send got into the pipe), with the
     publisher's CPU and its I/O thread's run-queue wait (/proc schedstat); and the median time
-    of a send whose message went into the pipe and of one the PUB dropped."""
+    of a send whose message went into the pipe and of one the PUB dropped (and the latter's
+    mean)."""
     result = _live(SHIPPED / "slow_subscriber.toml", {"transport": transport,
                                                      **STRAND_OVERRIDES}, seed, timeout)
     ev = result.events
@@ -252,6 +253,9 @@ def strands(transport: str, interval: float, seed: int, timeout: float) -> dict[
     return {"transport": transport, "seed": seed, "intervals": len(credited),
             "written_gap_s": float(np.median(gaps[before])) if before.any() else math.nan,
             "dropped_gap_s": float(np.median(gaps[~before])) if (~before).any() else math.nan,
+            # what a burst of them lasts: the occasional slow send (a page fault, an interrupt,
+            # the collector) counts as often as it happens
+            "dropped_mean_gap_s": float(np.mean(gaps[~before])) if (~before).any() else math.nan,
             "missed_runs": missed_runs(credited[1:]),  # the first interval has the empty pipe
             "burst_s": float(np.ptp(sends.t.to_numpy(dtype=float))) if len(sends) else 0.0,
             "cpu_s": result.metric("publisher", "cpu_s"),
