@@ -24,8 +24,9 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
 - ``host_speed_cv``: how much a run's CPU per call differs from the next run's of the same
   workload: the app_costs repetitions (the pusher's CPU per send) and the bursts above (each
   run's median dropped send), each run against its workload's mean, pooled.
-- ``app_gil_wait_s``: a live inproc burst, publisher and subscriber threads of one process: how
-  long the subscriber waits to run while the publisher sends (CPython's GIL).
+- ``app_gil_wait_s``, ``app_gil_wait_sigma``: live inproc bursts, publisher and subscriber
+  threads of one process: how long the subscriber waits to run while the publisher sends
+  (CPython's GIL), the median over runs and the runs' spread in log space.
 - ``engine_msg_s``, ``engine_byte_s``: relative least squares of the bare I/O-thread time per
   message on wire bytes. ``bandwidth_Bps`` is not separable on loopback (the kernel copies are
   I/O-thread work): kept, raised to 1/engine_byte_s if it would be the bottleneck.
@@ -376,21 +377,37 @@ def _unmeasured(params: dict[str, Any], name: str, base: CostModel, why: str) ->
     return float(value)
 
 
-def _fit_gil(m: Measurements, base: CostModel, params: dict[str, Any]) -> float:
+def log_spread(values: Sequence[float]) -> float:
+    """Robust standard deviation of log(values): their interquartile range in log space over a
+    normal's (1.349); 0 with fewer than 4 positive values."""
+    logs = np.log([v for v in values if v > 0])
+    if logs.size < 4:
+        return 0.0
+    q1, q3 = np.percentile(logs, [25, 75])
+    return float((q3 - q1) / 1.349)
+
+
+def _fit_gil(m: Measurements, base: CostModel, params: dict[str, Any]) -> tuple[float, float]:
     """The subscriber thread takes a share s of what parallel threads would (burst / service):
     each message costs it service + its wait for the lock, so wait = service × (1/s - 1); the
-    median over runs. A share of 1 (or more) means no lock: 0."""
+    median over runs. A share of 1 (or more) means no lock: 0. The runs' waits spread over
+    two orders of magnitude (shares of 0 to 0.74 over the calibrations of one host): their
+    log spread (``log_spread``) is ``app_gil_wait_sigma``."""
     if not m.gil:
-        return _unmeasured(params, "app_gil_wait_s", base, "not measured: default")
+        return (_unmeasured(params, "app_gil_wait_s", base, "not measured: default"),
+                _unmeasured(params, "app_gil_wait_sigma", base, "not measured: default"))
     shares = [r["taken_during_burst"] / max(r["parallel_would_take"], 1.0) for r in m.gil]
     waits = [r["service_s"] * (1 / max(x, 1e-3) - 1) if x < 1 else 0.0
              for r, x in zip(m.gil, shares, strict=True)]
     value = max(0.0, float(np.median(waits)))
-    _param(params, "app_gil_wait_s", value, base.app_gil_wait_s,
-           "live inproc burst: share s of burst / service the subscriber thread took while the "
-           "publisher thread sent; wait = service × (1/s - 1), median over runs",
+    sigma = log_spread(waits) if value > 0 else 0.0
+    how = ("live inproc burst: share s of burst / service the subscriber thread took while the "
+           "publisher thread sent; wait = service × (1/s - 1)")
+    _param(params, "app_gil_wait_s", value, base.app_gil_wait_s, how + ", median over runs",
            {"shares": shares}, m.gil)
-    return value
+    _param(params, "app_gil_wait_sigma", sigma, base.app_gil_wait_sigma,
+           how + "; (Q3 - Q1) / 1.349 of log(wait) over runs", {"shares": shares})
+    return value, sigma
 
 
 # paced sends at most this often: each follows a sleep long enough to end before the next is due
@@ -757,7 +774,7 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     params: dict[str, Any] = {}
     interval = _fit_interval(m, base, params)
     (app, record, cv), eng = _fit_app(m, base, params), _fit_engine(m, base, params)
-    gil_wait = _fit_gil(m, base, params)
+    gil_wait, gil_sigma = _fit_gil(m, base, params)
     post = _fit_post(m, base, params)
     sleep_late, sleep_cv = _fit_sleep_late(m, base, params)
     start_late, start_cv = _fit_start_late(m, base, params)
@@ -777,7 +794,7 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
         "command_post_s": post, "app_sleep_late_s": sleep_late, "app_sleep_late_cv": sleep_cv,
         "app_start_late_s": start_late, "app_start_late_cv": start_cv,
         "app_mark_s": mark,
-        "app_gil_wait_s": gil_wait, "app_cost_cv": cv,
+        "app_gil_wait_s": gil_wait, "app_gil_wait_sigma": gil_sigma, "app_cost_cv": cv,
         "app_send_s": app.send_s, "app_recv_s": app.recv_s, "app_byte_s": app.byte_s,
         "app_record_s": record,
         "engine_msg_s": eng.intercept, "engine_byte_s": eng.slope,

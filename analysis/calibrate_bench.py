@@ -88,7 +88,8 @@ class Plan:
     engine_bytes: int = 40_000_000
     engine_reps: int = 3  # the median counts: page faults and descheduling only slow a run
     probes: int = 40
-    gil_runs: int = 5  # the lock share swings run to run (12-27% in one calibration)
+    gil_runs: int = 15  # the lock share swings run to run (0-74% over ten calibrations' runs):
+    # enough for its median and spread (app_gil_wait_sigma)
     post_runs: int = 3
     strand_runs: int = 10  # tcp; 0-2 strands long enough to cost a credit per run
     spaced_sizes: tuple[int, ...] = (10, 100, 1000, 4000)

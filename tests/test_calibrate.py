@@ -28,6 +28,7 @@ from zsim.analysis.calibrate import (
     fit_shifted_exponential,
     fit_strands,
     ks_uniform,
+    log_spread,
     lwm_accepted,
     plain,
     pooled_cv,
@@ -81,7 +82,7 @@ def truth() -> CostModel:
         io_wakeup_s=20e-6, io_wake_cpu_s=8e-6, cpu_cores=os.cpu_count() or 0,
         app_wakeup_s=WAKE_RATIO * 20e-6, engine_msg_s=0.15e-6, engine_byte_s=0.5e-9,
         command_interval_s=INTERVAL, io_strand_per_msg=1e-3, io_strand_s=2.5 * INTERVAL,
-        app_drop_saving_s=2.2e-6,
+        app_drop_saving_s=2.2e-6, app_gil_wait_s=2e-3, app_gil_wait_sigma=2 / 1.349,
         tcp=LinkCosts(latency_s=5e-6, bandwidth_Bps=4e9, kernel_buffer_bytes=3_000_000,
                       connect_half_trips=30, bind_half_trips=31, handshake_jitter_s=300e-6),
         ipc=LinkCosts(latency_s=31e-6, bandwidth_Bps=4e9, kernel_buffer_bytes=unix_sndbuf(),
@@ -192,6 +193,11 @@ def test_missed_runs_and_the_strand_fit() -> None:
         pytest.approx(1e-3 / 50 / 1e-3), pytest.approx(1e-3))
 
 
+def test_log_spread_is_the_log_iqr_over_a_normals() -> None:
+    assert log_spread(np.exp([-2, -1, -1, 0, 0, 1, 1, 2])) == pytest.approx(2 / 1.349)
+    assert log_spread([1.0, 2.0, 0.0]) == 0.0  # too few positive values
+
+
 def test_pooled_cv_takes_each_run_against_its_own_workload() -> None:
     # every run 20% off its own workload's mean: the workloads' tenfold difference is no spread
     cv, dof = pooled_cv([[1.0, 1.2, 0.8], [10.0, 12.0, 8.0], [5.0], [3.0, math.nan]])
@@ -237,6 +243,12 @@ def synthetic(model: CostModel) -> Measurements:
                   "dropped_gap_s": written - model.app_drop_saving_s - 5e-7 + (k - 2) * 1e-7}
                  for k, (runs, share) in enumerate([([2], 1.5), ([3, 2], 0.5), ([], 1.0),
                                                      ([3], 1.2), ([], 0.8)])]
+    # inproc bursts whose lock waits are the model's median times e^-2 .. e^2: quartiles e^±1
+    service = 0.5e-3
+    for z in (-2, -1, -1, 0, 0, 1, 1, 2):
+        wait = model.app_gil_wait_s * math.exp(z)
+        m.gil.append({"burst_s": 0.5, "service_s": service, "parallel_would_take": 1000.0,
+                      "taken_during_burst": 1000.0 * service / (wait + service)})
     for t in plan.transports:
         link = model.link(t)
         rtt = reqrep_rtt(model.recording(True), t)  # the RTT runs record messages
@@ -298,6 +310,7 @@ def test_fit_model_recovers_every_fitted_parameter() -> None:
     for name in ("app_send_s", "app_recv_s", "app_byte_s", "app_record_s", "command_post_s",
                  "app_sleep_late_s", "app_sleep_late_cv", "app_mark_s",
                  "app_start_late_s", "app_start_late_cv", "io_wake_cpu_s", "cpu_cores",
+                 "app_gil_wait_s", "app_gil_wait_sigma",
                  "io_strand_per_msg", "io_strand_s", "app_drop_saving_s",
                  "engine_msg_s",
                  "engine_byte_s",

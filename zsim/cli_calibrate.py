@@ -118,7 +118,9 @@ def fmt_quality(q: dict[str, Any]) -> str:
     if "ks_d" in q:
         parts.append(f"KS D={q['ks_d']:.2f} p={q['ks_p']:.2f} n={q['n']}")
     if "shares" in q:
-        parts.append("share taken " + ", ".join(f"{x:.0%}" for x in q["shares"]))
+        x = np.asarray(q["shares"], dtype=float)
+        parts.append(f"share taken {np.min(x):.0%}-{np.max(x):.0%}, median {np.median(x):.0%} "
+                     f"({x.size} runs)")
     if q.get("spreads"):
         parts.append(f"runs {min(q['spreads']):.2f}-{max(q['spreads']):.2f}")
     if q.get("runs_s"):

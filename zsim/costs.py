@@ -117,6 +117,13 @@ class CostModel(BaseModel):
         "CPython's GIL: a thread that must run while another runs waits this long on average "
         "(exponential), or until that one waits. 0: they run in parallel (C, C++)"
     )
+    app_gil_wait_sigma: float = Field(
+        0.0, ge=0, description="spread of that wait from run to run: each run's mean wait is "
+        "app_gil_wait_s times a lognormal factor with median 1 and this log-standard "
+        "deviation (live, what a subscriber thread gets of a publisher's burst ranges from "
+        "nothing to three quarters of what it would get alone, between runs of one "
+        "scenario). 0: every run alike"
+    )
     command_post_s: float = Field(
         0.0, ge=0, description="an application thread's cost of sending a command to a thread "
         "that sleeps (activate_read when its reader found the pipe empty, activate_write every "

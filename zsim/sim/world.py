@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import simpy
 
+from zsim.costs import CostModel
 from zsim.records import Recorder
 from zsim.scenario.model import Scenario
 from zsim.seeds import node_seeds
@@ -44,6 +46,15 @@ def host_speed_factor(cv: float, seed: int) -> float:
     return float(np.random.default_rng([seed, 4]).gamma(shape, 1.0 / shape))
 
 
+def gil_wait(costs: CostModel, seed: int) -> float:
+    """This run's mean wait for the interpreter lock: app_gil_wait_s times a lognormal factor
+    (median 1, log-sd app_gil_wait_sigma) from its own random stream."""
+    if costs.app_gil_wait_sigma <= 0:
+        return costs.app_gil_wait_s
+    z = float(np.random.default_rng([seed, 5]).standard_normal())
+    return costs.app_gil_wait_s * math.exp(costs.app_gil_wait_sigma * z)
+
+
 class World:
     def __init__(self, scenario: Scenario, seed: int, record: str | None = None) -> None:
         self.scenario = scenario
@@ -55,7 +66,7 @@ class World:
         self.network = Network(self.env)
         self.cpu = Cpu(self.env, self.costs.cpu_cores)  # the cores every thread shares
         # one interpreter lock when the nodes are threads of one process (see zsim.sim.gil)
-        self.gil = (Gil(self.env, self.costs.app_gil_wait_s, np.random.default_rng([seed, 2]))
+        self.gil = (Gil(self.env, gil_wait(self.costs, seed), np.random.default_rng([seed, 2]))
                     if self.costs.app_gil_wait_s > 0 and scenario.inproc_between_nodes()
                     else None)
         self.nodes: dict[str, SimNode] = {}
