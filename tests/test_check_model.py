@@ -108,3 +108,14 @@ def test_repetitions_go_round_the_grid() -> None:
     live = [(w, seeds.index(s)) for b, w, s in order if b == "live"]
     assert live == [("2", 0), ("3", 0), ("2", 1), ("3", 1)]
     assert len(values.groupby(["point", "backend", "rep"])) == 8
+
+
+def test_the_help_states_each_checks_repetitions() -> None:
+    from click.testing import CliRunner
+
+    from zsim.analysis.check_model import MATRIX
+    from zsim.cli import cli
+
+    text = " ".join(CliRunner().invoke(cli, ["check-model", "--help"]).output.split())
+    for check in MATRIX:
+        assert f"{check.reps} reps" in text, check.name
