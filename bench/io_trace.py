@@ -112,33 +112,43 @@ def report(df: pd.DataFrame) -> float:
     return silent / total if total else float("nan")
 
 
+def trace(events: tuple[str, ...], run: list[str], tool: str,
+          every_cpu: bool = False) -> tuple[str, str] | None:
+    """``run`` under ``perf record`` of ``events`` (on every CPU with ``every_cpu``): its
+    stdout and the trace as ``perf script`` lines; None, after saying why, if perf fails."""
+    perf = shutil.which("perf")
+    if perf is None:
+        print(f"{tool}: perf is not installed", file=sys.stderr)
+        return None
+    with tempfile.TemporaryDirectory(prefix=f"zsim-{tool}-") as tmp:
+        data = Path(tmp) / "perf.data"
+        flags = [x for ev in events for x in ("-e", ev)] + (["-a"] if every_cpu else [])
+        rec = subprocess.run([perf, "record", "-q", *flags, "-o", str(data), "--", *run],
+                             capture_output=True, text=True)
+        if rec.returncode != 0:
+            print(f"{tool}: perf record failed: {rec.stderr.strip()[-300:]}", file=sys.stderr)
+            return None
+        text = subprocess.run([perf, "script", "-i", str(data), "-F",
+                               "comm,pid,tid,cpu,time,event,trace"], capture_output=True,
+                              text=True).stdout
+    return rec.stdout, text
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--transport", default="tcp", choices=("tcp", "ipc"))
     ap.add_argument("--hwm", type=int, default=100)
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()
-    perf = shutil.which("perf")
-    if perf is None:
-        print("io_trace: perf is not installed", file=sys.stderr)
+    run = [sys.executable, "-m", "zsim.cli", "run", "slow_subscriber", "--backend", "live",
+           "--set", f'transport="{args.transport}"', "--set", f"hwm={args.hwm}",
+           "--set", "size=10", "--set", "count=2000", "--set", "service=0.0005",
+           "--reps", str(args.reps)]
+    traced = trace(EVENTS, run, "io_trace")
+    if traced is None:
         return 2
-    with tempfile.TemporaryDirectory(prefix="zsim-io-trace-") as tmp:
-        data = Path(tmp) / "perf.data"
-        events = [x for ev in EVENTS for x in ("-e", ev)]
-        run = [sys.executable, "-m", "zsim.cli", "run", "slow_subscriber", "--backend", "live",
-               "--set", f'transport="{args.transport}"', "--set", f"hwm={args.hwm}",
-               "--set", "size=10", "--set", "count=2000", "--set", "service=0.0005",
-               "--reps", str(args.reps)]
-        rec = subprocess.run([perf, "record", "-q", *events, "-o", str(data), "--", *run],
-                             capture_output=True, text=True)
-        if rec.returncode != 0:
-            print(f"io_trace: perf record failed: {rec.stderr.strip()[-300:]}", file=sys.stderr)
-            return 2
-        received = [ln for ln in rec.stdout.splitlines() if "received" in ln]
-        print("\n".join(received))
-        text = subprocess.run([perf, "script", "-i", str(data), "-F",
-                               "comm,pid,tid,cpu,time,event,trace"], capture_output=True,
-                              text=True).stdout
+    out, text = traced
+    print("\n".join(ln for ln in out.splitlines() if "received" in ln))
     share = report(parse(text))
     print(f"ratio={share:.3f}")  # of the bursts, stretches of > 0.5 ms without a write
     return 0

@@ -24,17 +24,14 @@ Usage: ``python bench/join_trace.py [--transport tcp] [--rate 50000] [--reps 4]`
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from io_trace import parse
+from io_trace import parse, trace
 
 EVENTS = ("sched:sched_switch", "syscalls:sys_enter_clock_nanosleep",
           "syscalls:sys_enter_connect")
@@ -106,26 +103,14 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=50000.0)
     ap.add_argument("--reps", type=int, default=4)
     args = ap.parse_args()
-    perf = shutil.which("perf")
-    if perf is None:
-        print("join_trace: perf is not installed", file=sys.stderr)
+    run = [sys.executable, "-m", "zsim.cli", "run", "slow_joiner", "--backend", "live",
+           "--set", f'transport="{args.transport}"', "--set", f"rate={args.rate}",
+           "--set", "duration=0.1", "--set", "join_at=0.03", "--reps", str(args.reps)]
+    traced = trace(EVENTS, run, "join_trace", every_cpu=True)
+    if traced is None:
         return 2
-    with tempfile.TemporaryDirectory(prefix="zsim-join-trace-") as tmp:
-        data = Path(tmp) / "perf.data"
-        events = [x for ev in EVENTS for x in ("-e", ev)]
-        run = [sys.executable, "-m", "zsim.cli", "run", "slow_joiner", "--backend", "live",
-               "--set", f'transport="{args.transport}"', "--set", f"rate={args.rate}",
-               "--set", "duration=0.1", "--set", "join_at=0.03", "--reps", str(args.reps)]
-        rec = subprocess.run([perf, "record", "-q", "-a", *events, "-o", str(data), "--", *run],
-                             capture_output=True, text=True)
-        if rec.returncode != 0:
-            print(f"join_trace: perf record failed: {rec.stderr.strip()[-300:]}",
-                  file=sys.stderr)
-            return 2
-        print("\n".join(ln for ln in rec.stdout.splitlines() if " lost " in ln))
-        text = subprocess.run([perf, "script", "-i", str(data), "-F",
-                               "comm,pid,tid,cpu,time,event,trace"], capture_output=True,
-                              text=True).stdout
+    out, text = traced
+    print("\n".join(ln for ln in out.splitlines() if " lost " in ln))
     ratio = report(parse(text))
     print(f"ratio={ratio:.3f}")  # off-core after the connect over before it
     return 0
