@@ -251,14 +251,15 @@ def strands(transport: str, interval: float, seed: int, timeout: float) -> dict[
     credited = [bool(delivered[a:b].any()) for a, b in itertools.pairwise(points)]
     # each send's time is taken as its call starts: a gap is the cost of the send before it
     gaps, before = np.diff(t), delivered[:-1]
+    written, dropped = gaps[before], gaps[~before]
     return {"transport": transport, "seed": seed, "intervals": len(credited),
-            "written_gap_s": float(np.median(gaps[before])) if before.any() else math.nan,
-            "dropped_gap_s": float(np.median(gaps[~before])) if (~before).any() else math.nan,
+            "written_gap_s": float(np.median(written)) if written.size else math.nan,
+            "dropped_gap_s": float(np.median(dropped)) if dropped.size else math.nan,
             # what a burst of them lasts: the occasional slow send (a page fault, an interrupt,
             # the collector) counts as often as it happens
-            "dropped_mean_gap_s": float(np.mean(gaps[~before])) if (~before).any() else math.nan,
+            "dropped_mean_gap_s": float(np.mean(dropped)) if dropped.size else math.nan,
             "missed_runs": missed_runs(credited[1:]),  # the first interval has the empty pipe
-            "burst_s": float(np.ptp(sends.t.to_numpy(dtype=float))) if len(sends) else 0.0,
+            "burst_s": float(np.ptp(t)) if t.size else 0.0,
             "cpu_s": result.metric("publisher", "cpu_s"),
             "io_wait_s": result.metric("publisher", "io_wait_s"),
             "received": result.metric("subscriber", "received")}

@@ -51,9 +51,13 @@ SHORT_METHODS = (  # first match wins
 )
 
 
+def _known(value: Any) -> bool:
+    """A figure as saved is known: NaN becomes null in the profile."""
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
 def _cv(value: Any) -> str:
-    """A coefficient of variation as saved (NaN becomes null in the profile): '-' if unknown."""
-    return f"{value:.2f}" if isinstance(value, int | float) and math.isfinite(value) else "-"
+    return f"{value:.2f}" if _known(value) else "-"
 
 
 def default_out() -> Path:
@@ -132,10 +136,9 @@ def fmt_quality(q: dict[str, Any]) -> str:
                      "written - dropped "
                      f"{fmt_seconds(float(np.median(q['written_minus_dropped_s'])))}")
     if "strands_seen" in q:
-        ratio = q.get("modelled_over_seen")  # None (NaN in the profile) when none was seen
+        ratio = q.get("modelled_over_seen")  # unknown when none was seen
         parts.append(f"strands seen {sum(q['strands_seen'])} in {len(q['strands_seen'])} runs"
-                     + (f", modelled/seen {ratio:.2g}" if isinstance(ratio, int | float)
-                        and math.isfinite(ratio) else ""))
+                     + (f", modelled/seen {ratio:.2g}" if _known(ratio) else ""))
     if "bursts_cv" in q:
         parts.append(f"app_costs {_cv(q['app_costs_cv'])}, bursts {_cv(q['bursts_cv'])}, "
                      f"{q['dof']} dof")

@@ -166,10 +166,9 @@ class Engine:
         self.msg_cost = costs.engine_msg_s
         self.byte_cost = costs.engine_byte_s
         self.io_wakeup = costs.io_wakeup_s
-        # an I/O thread's CPU per wake-up (io_wake_cpu_s), half before the wake's first
-        # batch, half after it (_woke, _settle). perf sched on a live tcp PUB: 4-5 µs from
-        # being switched in to its sendto, 3-4 µs from the sendto to its next sleep. What
-        # comes before sets how many messages a wake finds, hence the writes per message.
+        # an I/O thread's CPU per wake-up (io_wake_cpu_s), split at the wake's first batch
+        # (IO_WAKE_CPU_BEFORE; _woke, _settle): what comes before sets how many messages a
+        # wake finds, hence the writes per message
         self.wake_cpu = costs.io_wake_cpu_s * IO_WAKE_CPU_BEFORE
         self.settle_cpu = costs.io_wake_cpu_s - self.wake_cpu
         self.owes_settle = False
@@ -249,17 +248,18 @@ class Engine:
     def _woke(self) -> Generator[simpy.Event, Any, None]:
         """The part of a wake-up's fixed CPU that comes before any message."""
         self.owes_settle = self.settle_cpu > 0
-        if self.wake_cpu > 0 and self.alive:
-            delay = self.node.io.busy(self.wake_cpu)
-            if delay > 0:
-                yield self.env.timeout(delay)
+        yield from self._io_cpu(self.wake_cpu)
 
     def _settle(self) -> Generator[simpy.Event, Any, None]:
         """After a wake's first batch: the rest of its fixed CPU (the write's return, the
         loop's way back into epoll_wait)."""
         self.owes_settle = False
-        if self.alive:
-            delay = self.node.io.busy(self.settle_cpu)
+        yield from self._io_cpu(self.settle_cpu)
+
+    def _io_cpu(self, cost: float) -> Generator[simpy.Event, Any, None]:
+        """``cost`` s of the I/O thread's CPU, after what it is already doing."""
+        if cost > 0 and self.alive:
+            delay = self.node.io.busy(cost)
             if delay > 0:
                 yield self.env.timeout(delay)
 
