@@ -18,11 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zsim.analysis.compare import rep_seeds
+from zsim.analysis.compare import Runner, repetitions
 from zsim.analysis.stats import mean_ci, median_ci, relative_error
 from zsim.analysis.sweep import grid_points
 from zsim.catalog import scenario_path
-from zsim.records import RunResult
 from zsim.scenario import load_scenario
 from zsim.scenario.model import Scenario
 
@@ -82,7 +81,6 @@ MATRIX: tuple[Check, ...] = (
           (Criterion("puller", "throughput_msg_s", "mean", 0.20),), reps=8),
 )
 
-Runner = Callable[[Scenario, int], RunResult]
 
 
 @dataclass
@@ -120,9 +118,9 @@ def run_matrix(
         # Repetitions go round the grid (repetition 0 of every point, then 1, ...): the host's
         # speed drifts over minutes, and back-to-back live repetitions of one point would all
         # see one stretch of it, so that its mean would carry the drift as an error.
-        for rep, s in enumerate(rep_seeds(seed, check.reps)):
+        for rep, (s, stratum) in enumerate(repetitions(seed, check.reps)):
             for label, backend, sc, runner in runs:
-                result = runner(sc, s)
+                result = runner(sc, s, stratum)
                 rows += [(check.name, label, backend, rep, r.node, r.metric, r.value)
                          for r in result.metrics.itertuples()]
                 progress()

@@ -20,18 +20,26 @@ from zsim.analysis.closed_forms import Prediction, predict
 from zsim.analysis.stats import mean_ci, relative_error
 from zsim.records import STANDARD_METRICS, RunResult
 from zsim.scenario.model import Scenario
+from zsim.seeds import Stratum
 
 TABLE_COLUMNS = (
     "node", "metric", "closed_form", "sim_mean", "sim_ci", "live_mean", "live_ci",
     "rel_error", "tolerance", "verdict",
 )
 
-Runner = Callable[[Scenario, int], RunResult]
+# One run of a backend: scenario, seed, and which of its set of repetitions it is (the sim
+# spreads its per-run draws evenly over the set, zsim.seeds.Stratum; live has none to spread).
+Runner = Callable[[Scenario, int, Stratum], RunResult]
 
 
 def rep_seeds(root: int, reps: int) -> list[int]:
     """One seed per repetition, spawned from ``root`` (numpy SeedSequence)."""
     return [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(root).spawn(reps)]
+
+
+def repetitions(root: int, reps: int) -> list[tuple[int, Stratum]]:
+    """Each repetition's seed (``rep_seeds``) and its stratum in the set."""
+    return [(s, Stratum(root, k, reps)) for k, s in enumerate(rep_seeds(root, reps))]
 
 
 @dataclass
@@ -126,18 +134,19 @@ def compare(
     progress: Callable[[str], None] | None = None,
 ) -> Comparison:
     """Run the closed form, ``reps`` sim runs and ``reps`` live runs (same seeds)."""
-    seeds = rep_seeds(seed, reps)
+    runs = repetitions(seed, reps)
     predictions = predict(sc)
     sim_runs: list[RunResult] = []
     live_runs: list[RunResult] = []
     for backend, runner, out in (("sim", sim, sim_runs), ("live", live, live_runs)):
         if runner is None:
             continue
-        for s in seeds:
-            out.append(runner(sc, s))
+        for s, stratum in runs:
+            out.append(runner(sc, s, stratum))
             if progress is not None:
                 progress(backend)
     table = build_table(sc, predictions, sim_runs, live_runs)
+    seeds = [s for s, _ in runs]
     meta = {"root_seed": seed, "reps": reps, "seeds": seeds,
             "backends": [b for b, r in (("sim", sim), ("live", live)) if r is not None]}
     return Comparison(sc, seeds, predictions, sim_runs, live_runs, table, meta)

@@ -24,12 +24,13 @@ from typing import Any
 
 import pandas as pd
 
-from zsim.analysis.compare import rep_seeds
+from zsim.analysis.compare import repetitions
 from zsim.analysis.stats import mean_ci
 from zsim.atomic import write_file
 from zsim.errors import ZsimError
 from zsim.records import SCHEMA_VERSION, package_versions
 from zsim.scenario import load_scenario, parse_overrides
+from zsim.seeds import Stratum
 
 PARAM_PREFIX = "p."
 
@@ -43,6 +44,7 @@ class SweepTask:
     seed: int
     backend: str
     profile: str | None = None
+    stratum: Stratum | None = None  # which of the point's repetitions (zsim.seeds.Stratum)
 
     @property
     def key(self) -> str:
@@ -79,14 +81,14 @@ def plan(
     profile: str | None = None,
 ) -> list[SweepTask]:
     """Every task of the sweep; loads each grid point once so that bad values fail early."""
-    seeds = rep_seeds(root_seed, reps)
+    runs = repetitions(root_seed, reps)
     tasks = []
     for point in grid_points(grid):
         overrides = tuple({**sets, **dict(point)}.items())
         load_scenario(scenario, dict(overrides), profile)  # fail now, not in a worker
         for backend in backends:
-            tasks += [SweepTask(scenario, overrides, point, k, s, backend, profile)
-                      for k, s in enumerate(seeds)]
+            tasks += [SweepTask(scenario, overrides, point, k, s, backend, profile, stratum)
+                      for k, (s, stratum) in enumerate(runs)]
     return tasks
 
 
@@ -96,7 +98,7 @@ def run_task(task: SweepTask) -> pd.DataFrame:
     if task.backend == "sim":
         from zsim.sim import simulate
 
-        result = simulate(sc, seed=task.seed, record="lifecycle")
+        result = simulate(sc, seed=task.seed, record="lifecycle", stratum=task.stratum)
     else:
         from zsim.live import run_live
 

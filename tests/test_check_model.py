@@ -9,6 +9,7 @@ from zsim.catalog import scenario_path
 from zsim.records import RunResult
 from zsim.scenario import load_scenario
 from zsim.scenario.model import Scenario
+from zsim.seeds import Stratum
 from zsim.sim import simulate
 
 TASKS = Criterion("worker-*", "tasks", "exact", 0.0, rank_by="first_task")
@@ -97,9 +98,9 @@ def test_repetitions_go_round_the_grid() -> None:
     order: list[tuple[str, str, int]] = []
 
     def runner(backend: str) -> Runner:
-        def run(sc: Scenario, seed: int) -> RunResult:
+        def run(sc: Scenario, seed: int, stratum: Stratum) -> RunResult:
             order.append((backend, str(sc.params["workers"]), seed))
-            return simulate(sc, seed)
+            return simulate(sc, seed, stratum=stratum)
         return run
 
     check = Check("pipeline", "pipeline", {"workers": [2, 3]}, {"sync": True}, (TASKS,), reps=2)

@@ -163,6 +163,7 @@ def test_run_reps_spawn_seeds_and_summarise(capsys: pytest.CaptureFixture[str],
                                             tmp_path: Path) -> None:
     from zsim.analysis.compare import rep_seeds
     from zsim.scenario import load_scenario, parse_overrides
+    from zsim.seeds import Stratum
     from zsim.sim import simulate
 
     args = ("run", "pipeline", "--set", "workers=2", "--set", "tasks=10", "--set", "sync=false",
@@ -172,12 +173,12 @@ def test_run_reps_spawn_seeds_and_summarise(capsys: pytest.CaptureFixture[str],
     doc = json.loads(out.splitlines()[0])
     seeds = rep_seeds(4, 3)
     assert doc["seed"] == seeds and len(set(seeds)) == 3
-    # each repetition is exactly the run of its own seed
+    # each repetition is exactly the run of its own seed, as the k-th of 3 (zsim.seeds.Stratum)
     sc = load_scenario(SHIPPED / "pipeline.toml",
                        parse_overrides(("workers=2", "tasks=10", "sync=false")))
     rows = pd.DataFrame(doc["metrics"])
     for k, s in enumerate(seeds):
-        alone = simulate(sc, seed=s).metrics
+        alone = simulate(sc, seed=s, stratum=Stratum(4, k, 3)).metrics
         rep = rows[rows.rep == k].drop(columns=["rep", "seed"]).reset_index(drop=True)
         assert (rows[rows.rep == k].seed == s).all()
         pd.testing.assert_frame_equal(rep, alone, check_dtype=False)

@@ -7,6 +7,7 @@ import numpy as np
 from zsim.catalog import scenario_path
 from zsim.costs import CostModel
 from zsim.scenario import load_scenario
+from zsim.seeds import run_quantile
 from zsim.sim import simulate
 from zsim.sim.world import gil_wait
 
@@ -41,10 +42,9 @@ def test_the_lock_needs_threads_of_one_process() -> None:
 def test_each_run_draws_its_own_mean_wait() -> None:
     model = load_scenario(scenario_path("slow_subscriber"), BURST).model.model_copy(
         update={"app_gil_wait_s": 5e-3})
-    assert {gil_wait(model, seed) for seed in range(5)} == {5e-3}
+    assert {gil_wait(model, run_quantile(seed, 5)) for seed in range(5)} == {5e-3}
     spread = model.model_copy(update={"app_gil_wait_sigma": 1.5})
-    waits = np.array([gil_wait(spread, seed) for seed in range(4000)])
-    assert gil_wait(spread, 11) == gil_wait(spread, 11)
+    waits = np.array([gil_wait(spread, run_quantile(seed, 5)) for seed in range(4000)])
     # lognormal: median 5 ms, log-sd 1.5 (4000 draws: SEs ~2% and ~0.02)
     assert abs(np.median(waits) / 5e-3 - 1) < 0.06
     assert abs(np.log(waits).std() - 1.5) < 0.05
@@ -52,11 +52,13 @@ def test_each_run_draws_its_own_mean_wait() -> None:
 
 def test_a_run_whose_lock_comes_quickly_takes_a_credit() -> None:
     # the median run waits 5 ms a turn and gets only what was queued; a run that draws a
-    # wait under 1 ms keeps up with the burst long enough to be credited lwm = 10 more
-    got = {seed: (gil_wait(_model(1.5), seed), _received(BURST, 5e-3, seed, sigma=1.5))
+    # wait under 1 ms keeps up with the burst long enough to be credited lwm = 10 more, and
+    # one that draws a quarter of that, twice as long
+    got = {seed: (gil_wait(_model(1.5), run_quantile(seed, 5)),
+                  _received(BURST, 5e-3, seed, sigma=1.5))
            for seed in range(12)}
     assert {r for w, r in got.values() if w > 4e-3} == {20}
-    assert [r for w, r in got.values() if w < 1e-3] == [30]
+    assert [r for w, r in sorted(got.values()) if w < 1e-3] == [40, 30, 30]
     assert {_received(BURST, 5e-3, seed) for seed in range(12)} == {20}
 
 

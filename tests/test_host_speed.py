@@ -8,19 +8,20 @@ import pandas as pd
 from zsim.catalog import scenario_path
 from zsim.costs import HOST_SPEED_COSTS, CostModel
 from zsim.scenario import load_scenario
+from zsim.seeds import run_quantile
 from zsim.sim import simulate
 from zsim.sim.world import host_speed_factor
 
 
 def test_no_spread_leaves_every_run_at_the_profiles_speed() -> None:
-    assert {host_speed_factor(0.0, s) for s in range(20)} == {1.0}
+    assert {host_speed_factor(0.0, q) for q in (0.01, 0.5, 0.99)} == {1.0}
     model = CostModel()
     assert model.slowed(1.0) is model
 
 
-def test_the_factor_is_a_seeded_gamma_with_mean_one_and_the_given_spread() -> None:
-    draws = np.array([host_speed_factor(0.2, s) for s in range(4000)])
-    assert host_speed_factor(0.2, 7) == host_speed_factor(0.2, 7)
+def test_the_factor_is_a_seeded_lognormal_with_mean_one_and_the_given_spread() -> None:
+    draws = np.array([host_speed_factor(0.2, run_quantile(s, 4)) for s in range(4000)])
+    assert run_quantile(7, 4) == run_quantile(7, 4)
     assert len(set(draws[:50])) == 50
     assert abs(draws.mean() - 1.0) < 0.01  # 4000 draws: the mean's SE is 0.2 / 63 = 0.003
     assert abs(draws.std() / draws.mean() - 0.2) < 0.01

@@ -23,16 +23,17 @@ from zsim.catalog import scenario_path
 from zsim.records import SCHEMA_VERSION, RunResult, events_frame, metrics_frame
 from zsim.scenario import load_scenario
 from zsim.scenario.model import Scenario
+from zsim.seeds import Stratum
 from zsim.sim import simulate
 
 IMG_DATA = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
 
-def sim_runner(sc: Scenario, seed: int) -> RunResult:
-    return simulate(sc, seed=seed)
+def sim_runner(sc: Scenario, seed: int, stratum: Stratum) -> RunResult:
+    return simulate(sc, seed=seed, stratum=stratum)
 
 
-def shifted_runner(sc: Scenario, seed: int) -> RunResult:
+def shifted_runner(sc: Scenario, seed: int, _stratum: Stratum) -> RunResult:
     """A stand-in for the live backend: the simulator on other seeds (keeps the tests fast)."""
     return simulate(sc, seed=seed + 1)
 

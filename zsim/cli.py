@@ -6,11 +6,14 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from zsim.errors import RunInterrupted, ZsimError
+
+if TYPE_CHECKING:
+    from zsim.seeds import Stratum
 
 
 def _one_line(text: str) -> str:
@@ -85,37 +88,38 @@ def run(file: str, sets: tuple[str, ...], seed: int | None, backend: str, reps: 
     if backend == "sim":
         from zsim.sim import simulate
 
-        def once(s: int | None) -> Any:
-            return simulate(scenario, seed=s, record=record)
+        def once(s: int | None, stratum: Stratum | None) -> Any:
+            return simulate(scenario, seed=s, record=record, stratum=stratum)
     else:
         try:
             from zsim.live import run_live
         except ImportError:
             raise ZsimError("the live backend is not available in this build") from None
 
-        def once(s: int | None) -> Any:
+        def once(s: int | None, stratum: Stratum | None) -> Any:
             return run_live(scenario, seed=s, record=record, timeout=timeout)
 
-    from zsim.analysis.compare import rep_seeds
+    from zsim.analysis.compare import repetitions
     from zsim.progress import progress_bar
     from zsim.records import combine_reps
 
     # one run takes --seed as it is; repetitions spawn theirs from it, as compare and sweep do
-    seeds: list[int | None] = [seed] if reps == 1 else list(rep_seeds(
-        scenario.run.seed if seed is None else seed, reps))
+    runs_of: list[tuple[int | None, Stratum | None]] = (
+        [(seed, None)] if reps == 1 else list(repetitions(
+            scenario.run.seed if seed is None else seed, reps)))
     runs = []
     stopped: RunInterrupted | None = None
     with progress_bar(total=reps, desc=f"run {scenario.name}") as bar:
-        for s in seeds:
+        for s, stratum in runs_of:
             try:
-                runs.append(once(s))
+                runs.append(once(s, stratum))
             except RunInterrupted as exc:  # Ctrl-C or SIGTERM: show and keep what was recorded
                 runs.append(exc.result)
                 stopped = exc
                 break
             bar.update()
     result = runs[0] if reps == 1 else combine_reps(runs)
-    seed_used = result.meta["seed"] if reps == 1 else seeds[:len(runs)]
+    seed_used = result.meta["seed"] if reps == 1 else [s for s, _ in runs_of[:len(runs)]]
     _show_run(scenario, result, seed_used, reps, out, as_json)
     if stopped is not None:
         raise stopped  # exits 130 (Ctrl-C) or 143 (SIGTERM), after the output
@@ -173,12 +177,13 @@ def compare(file: str, sets: tuple[str, ...], reps: int, seed: int, backends: tu
 
     scenario = _load(file, sets, profile)
     chosen = backends or ("sim", "live")
-    sim = (lambda sc, s: simulate(sc, seed=s)) if "sim" in chosen else None
+    sim = (lambda sc, s, stratum: simulate(sc, seed=s, stratum=stratum)) if "sim" in chosen \
+        else None
     live = None
     if "live" in chosen:
         from zsim.live import run_live
 
-        def live(sc: Any, s: int) -> Any:
+        def live(sc: Any, s: int, _stratum: Stratum) -> Any:
             return run_live(sc, seed=s, timeout=timeout)
 
     with progress_bar(total=reps * len(chosen), desc=f"compare {scenario.name}") as bar:
@@ -297,14 +302,15 @@ def check_model(profiles: tuple[str, ...], only: tuple[str, ...], quick: bool, n
     if not no_live:
         from zsim.live import run_live
 
-        def live(sc: Any, s: int) -> Any:
+        def live(sc: Any, s: int, _stratum: Stratum) -> Any:
             return run_live(sc, seed=s, timeout=120.0)
 
     total = run_count(checks, len(chosen), live is not None)
     with progress_bar(total, "check-model") as bar:
         # both backends at the scenario's own record level: recording costs the live
         # application time (app_record_s), so the sim must record what live records
-        values = run_matrix(checks, chosen, simulate, live, seed, bar.update)
+        values = run_matrix(checks, chosen, lambda sc, s, stratum: simulate(
+            sc, seed=s, stratum=stratum), live, seed, bar.update)
     table = judge(values, checks)
     result = MatrixResult(values, table, [str(p or "default") for p in chosen],
                           matrix_meta(checks, [str(p or "default") for p in chosen], seed))

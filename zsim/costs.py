@@ -180,7 +180,7 @@ class CostModel(BaseModel):
     )
     host_speed_cv: float = Field(
         0.0, ge=0, description="spread of the host's speed from run to run: each run draws one "
-        "factor (gamma, mean 1, this coefficient of variation) that multiplies every CPU cost "
+        "factor (lognormal, mean 1, this coefficient of variation) that multiplies every CPU cost "
         "of its application and I/O threads (HOST_SPEED_COSTS), as a live host's frequency, "
         "caches and neighbours make one run's sends slower than the next's. 0: every run "
         "equally fast"

@@ -7,13 +7,17 @@ import time
 from zsim.metrics import derived_rows
 from zsim.records import SCHEMA_VERSION, RunResult, host_info, metrics_frame, package_versions
 from zsim.scenario.model import Scenario
+from zsim.seeds import Stratum
 from zsim.sim.world import World
 
 
-def simulate(scenario: Scenario, seed: int | None = None, record: str | None = None) -> RunResult:
-    """Run ``scenario`` once. Same scenario and seed → identical records."""
+def simulate(scenario: Scenario, seed: int | None = None, record: str | None = None,
+             stratum: Stratum | None = None) -> RunResult:
+    """Run ``scenario`` once. Same scenario, seed and stratum → identical records. ``stratum``:
+    which of a set of repetitions this run is (zsim.seeds.Stratum: its per-run draws then
+    cover their distributions evenly over the set)."""
     seed = scenario.run.seed if seed is None else seed
-    world = World(scenario, seed, record)
+    world = World(scenario, seed, record, stratum)
     wall0 = time.perf_counter()
     world.run()
     wall = time.perf_counter() - wall0
@@ -33,6 +37,7 @@ def simulate(scenario: Scenario, seed: int | None = None, record: str | None = N
         "wall_s": wall,
         "profile": scenario.profile,
         "model": scenario.model.model_dump(),
+        "stratum": None if stratum is None else [stratum.index, stratum.count],
         "host_speed_factor": world.speed_factor,  # this run's draw (CostModel.host_speed_cv)
         "versions": package_versions(),
         "host": host_info(),

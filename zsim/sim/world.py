@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import simpy
 from zsim.costs import CostModel
 from zsim.records import Recorder
 from zsim.scenario.model import Scenario
-from zsim.seeds import node_seeds
+from zsim.seeds import Stratum, node_seeds, run_quantile
 from zsim.sim.cpu import Cpu
 from zsim.sim.gil import Gil
 from zsim.sim.network import Network
@@ -37,36 +38,41 @@ def _matches(pattern: str, name: str) -> bool:
     return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
 
 
-def host_speed_factor(cv: float, seed: int) -> float:
-    """This run's CPU cost factor: gamma with mean 1 and coefficient of variation ``cv`` (its own
-    random stream, so that the other draws of a seed do not move with it); 1 when ``cv`` is 0."""
+def host_speed_factor(cv: float, quantile: float) -> float:
+    """This run's CPU cost factor: the ``quantile`` of a lognormal with mean 1 and coefficient of
+    variation ``cv``; 1 when ``cv`` is 0."""
     if cv <= 0:
         return 1.0
-    shape = 1.0 / cv**2
-    return float(np.random.default_rng([seed, 4]).gamma(shape, 1.0 / shape))
+    var = math.log1p(cv * cv)  # the log's variance, for that CV
+    return math.exp(math.sqrt(var) * NormalDist().inv_cdf(quantile) - var / 2)
 
 
-def gil_wait(costs: CostModel, seed: int) -> float:
-    """This run's mean wait for the interpreter lock: app_gil_wait_s times a lognormal factor
-    (median 1, log-sd app_gil_wait_sigma) from its own random stream."""
+def gil_wait(costs: CostModel, quantile: float) -> float:
+    """This run's mean wait for the interpreter lock: app_gil_wait_s times the ``quantile`` of a
+    lognormal factor (median 1, log-sd app_gil_wait_sigma)."""
     if costs.app_gil_wait_sigma <= 0:
         return costs.app_gil_wait_s
-    z = float(np.random.default_rng([seed, 5]).standard_normal())
-    return costs.app_gil_wait_s * math.exp(costs.app_gil_wait_sigma * z)
+    return costs.app_gil_wait_s * math.exp(
+        costs.app_gil_wait_sigma * NormalDist().inv_cdf(quantile))
 
 
 class World:
-    def __init__(self, scenario: Scenario, seed: int, record: str | None = None) -> None:
+    def __init__(self, scenario: Scenario, seed: int, record: str | None = None,
+                 stratum: Stratum | None = None) -> None:
         self.scenario = scenario
         self.seed = seed
         self.env = simpy.Environment()
-        self.speed_factor = host_speed_factor(scenario.model.host_speed_cv, seed)
+        # the per-run draws, each from a stream of its own (so that the seed's other draws do
+        # not move with them), in the stratum's slice when the run is one of a set
+        self.speed_factor = host_speed_factor(scenario.model.host_speed_cv,
+                                              run_quantile(seed, 4, stratum))
         self.costs = scenario.model.slowed(self.speed_factor)
         self.recorder = Recorder(messages=(record or scenario.run.record) == "messages")
         self.network = Network(self.env)
         self.cpu = Cpu(self.env, self.costs.cpu_cores)  # the cores every thread shares
         # one interpreter lock when the nodes are threads of one process (see zsim.sim.gil)
-        self.gil = (Gil(self.env, gil_wait(self.costs, seed), np.random.default_rng([seed, 2]))
+        self.gil = (Gil(self.env, gil_wait(self.costs, run_quantile(seed, 5, stratum)),
+                        np.random.default_rng([seed, 2]))
                     if self.costs.app_gil_wait_s > 0 and scenario.inproc_between_nodes()
                     else None)
         self.nodes: dict[str, SimNode] = {}
