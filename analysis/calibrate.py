@@ -42,7 +42,7 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
   over sizes; the larger HWMs validate it.
 - ``ipc.write_charge``: of the two rules, a fixed overhead per write or the kernel's skb
   truesize (``zsim.costs.unix_skb_truesize``), the one that holds the spaced fills of every
-  size better (largest relative error).
+  size better (largest relative error); each size's fill is the median of three.
 - ``ipc.write_overhead_bytes``, ``ipc.kernel_buffer_bytes``: a unix socket charges each queued
   write's skb truesize to the sender's send buffer (net.core.wmem_default): sends spaced so
   that each is a write of its own give sndbuf / held - wire bytes per write (median over sizes).

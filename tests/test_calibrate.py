@@ -36,7 +36,14 @@ from zsim.analysis.calibrate import (
     throttle_period,
     unix_sndbuf,
 )
-from zsim.analysis.calibrate_bench import Measurements, Plan, median_of, missed_runs, wire_size
+from zsim.analysis.calibrate_bench import (
+    Measurements,
+    Plan,
+    median_of,
+    median_run,
+    missed_runs,
+    wire_size,
+)
 from zsim.analysis.closed_forms import reqrep_rtt
 from zsim.cli_calibrate import format_summary
 from zsim.costs import CostModel, LinkCosts
@@ -419,3 +426,10 @@ def test_median_of_takes_each_figure_over_the_runs() -> None:
     got = median_of(runs)
     assert got == {"transport": "tcp", "size": 10, "send_bare_s": 3e-6,
                    "send": {"mean_s": 6e-6}}
+
+
+def test_median_run_keeps_one_measured_run_whole() -> None:
+    # three spaced fills, one disturbed (writes coalesced): the middle one is kept as measured
+    fills = [{"size": 100, "accepted": a, "wire": 102} for a in (300, 425, 305)]
+    assert median_run(fills, "accepted") == {"size": 100, "accepted": 305, "wire": 102}
+    assert median_run(fills[:1], "accepted") is fills[0]
