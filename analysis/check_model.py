@@ -1,10 +1,13 @@
 """The validation matrix: canonical scenarios on both backends, judged against stated tolerances.
 
 Each ``Check`` runs a shipped scenario over a small grid; at every grid point the simulation runs
-``reps`` seeds under each profile (the shipped default and, when given, a calibrated one) and the
-live backend ``reps`` repetitions with the same seeds. A ``Criterion`` compares one statistic
-(mean, median, or exact per-seed equality) of one metric, and passes when the relative error of
-sim against live is within its tolerance. Tolerances are those the project commits to.
+``sim_reps`` stratified seeds under each profile (the shipped default and, when given, a
+calibrated one) and the live backend from ``reps`` up to ``max_reps`` repetitions with the same
+seeds: it stops repeating a point once the live statistic of each criterion is known to within
+half its tolerance (95% CI), so that the verdict is not the luck of a few noisy runs. A
+``Criterion`` compares one statistic (mean, median, or exact per-seed equality) of one metric,
+and passes when the relative error of sim against live is within its tolerance. Tolerances are
+those the project commits to.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from zsim.analysis.compare import Runner, repetitions
 from zsim.analysis.stats import mean_ci, median_ci, relative_error
 from zsim.analysis.sweep import grid_points
 from zsim.catalog import scenario_path
+from zsim.records import RunResult
 from zsim.scenario import load_scenario
-from zsim.scenario.model import Scenario
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,17 @@ class Check:
     grid: dict[str, list[Any]]
     fixed: dict[str, Any]
     criteria: tuple[Criterion, ...]
-    reps: int
+    reps: int  # live repetitions per point: all of them, or the least when max_reps is more
+    max_reps: int | None = None  # live: repeat up to this until each criterion is settled
+    sim_reps: int | None = None  # per point and profile (default: reps); the model is cheap
+
+    @property
+    def live_max(self) -> int:
+        return max(self.reps, self.max_reps or 0)
+
+    @property
+    def sim_count(self) -> int:
+        return self.sim_reps or self.reps
 
     def quick(self) -> Check:
         """One grid point per parameter and 2 repetitions: for tests and a first look."""
@@ -65,20 +78,24 @@ MATRIX: tuple[Check, ...] = (
     Check("slow_subscriber", "slow_subscriber",
           {"transport": ["inproc", "ipc", "tcp"], "hwm": [10, 100, 1000], "size": [10, 1000]},
           {"count": 2000, "service": 0.0005},
-          # reps 8: a live burst's `received` swings with the host's speed (the publisher's
-          # CPU per send, which sets how many throttle intervals its burst spans) and its I/O
-          # thread's strands; its coefficient of variation over 4 runs was 0.19 at the median
-          # point of six checks (0.10-0.34), so the mean of 8 is within ±7% (one SE) of the
-          # point's own, and the 15% tolerance is more than twice that
-          (Criterion("subscriber", "received", "mean", 0.15),), reps=8),
-    # reps 8 for both: a live run's mean RTT and throughput differ from the next run's by a
-    # CV of 0.25 and 0.17 (pooled over the points of seven checks, 3 runs each), which left the
-    # mean of 3 within ±14% and ±10% (one SE) of the point's own: too close to the 20%
+          # a live burst's `received` swings with the host's speed (the publisher's CPU per
+          # send, which sets how many throttle intervals its burst spans) and its I/O thread's
+          # strands: its coefficient of variation was 0.19 at the median point of six checks
+          # (0.10-0.34), so 8 runs leave a 95% CI of ±15%, the whole tolerance. Noisy points
+          # repeat up to 24 times (±8% at that CV); points where every run gets the same
+          # count stop at 8. The model's runs vary too (strands; CV up to 0.37): 40 of them
+          (Criterion("subscriber", "received", "mean", 0.15),), reps=8, max_reps=24,
+          sim_reps=40),
+    # a live run's mean RTT and throughput differ from the next run's by a CV of 0.25 and 0.17
+    # (pooled over the points of seven checks), which leaves the mean of 8 within ±18% and
+    # ±12% (95% CI): up to 24 runs bring that under 10%
     Check("reqrep", "hello_reqrep", {"transport": ["tcp", "ipc"]},
           {"service": 0.0, "requests": 300},
-          (Criterion("client", "rtt_mean_s", "mean", 0.20),), reps=8),
+          (Criterion("client", "rtt_mean_s", "mean", 0.20),), reps=8, max_reps=24,
+          sim_reps=32),
     Check("throughput", "throughput", {"transport": ["tcp", "ipc"]}, {"size": 100},
-          (Criterion("puller", "throughput_msg_s", "mean", 0.20),), reps=8),
+          (Criterion("puller", "throughput_msg_s", "mean", 0.20),), reps=8, max_reps=24,
+          sim_reps=16),
 )
 
 
@@ -105,31 +122,71 @@ def run_matrix(
 ) -> pd.DataFrame:
     """Every run's metrics as one long frame."""
     rows: list[tuple[Any, ...]] = []
+
+    def add(check: Check, label: str, backend: str, rep: int, result: RunResult) -> None:
+        rows.extend((check.name, label, backend, rep, r.node, r.metric, r.value)
+                    for r in result.metrics.itertuples())
+        progress()
+
     for check in checks:
         path = scenario_path(check.scenario)
-        runs: list[tuple[str, str, Scenario, Runner]] = []  # point, backend, scenario, runner
-        for point in grid_points(check.grid):
-            overrides = {**check.fixed, **dict(point)}
-            label = _point_label(point)
-            runs += [(label, f"sim:{sc.profile}", sc, sim)
-                     for sc in (load_scenario(path, overrides, p) for p in profiles)]
-            if live is not None:
-                runs.append((label, "live", load_scenario(path, overrides, profiles[0]), live))
-        # Repetitions go round the grid (repetition 0 of every point, then 1, ...): the host's
-        # speed drifts over minutes, and back-to-back live repetitions of one point would all
-        # see one stretch of it, so that its mean would carry the drift as an error.
-        for rep, (s, stratum) in enumerate(repetitions(seed, check.reps)):
-            for label, backend, sc, runner in runs:
-                result = runner(sc, s, stratum)
-                rows += [(check.name, label, backend, rep, r.node, r.metric, r.value)
-                         for r in result.metrics.itertuples()]
-                progress()
+        points = [(_point_label(point), {**check.fixed, **dict(point)})
+                  for point in grid_points(check.grid)]
+        models = [(label, load_scenario(path, overrides, p))
+                  for label, overrides in points for p in profiles]
+        for rep, (s, stratum) in enumerate(repetitions(seed, check.sim_count)):
+            for label, sc in models:
+                add(check, label, f"sim:{sc.profile}", rep, sim(sc, s, stratum))
+        if live is None:
+            continue
+        # Live repetitions go round the grid (repetition 0 of every point, then 1, ...): the
+        # host's speed drifts over minutes, and back-to-back repetitions of one point would all
+        # see one stretch of it, so that its mean would carry the drift as an error. A point
+        # leaves the round once its live statistics are settled. The seeds are the sim's: the
+        # k-th child of the root seed is the same however many are spawned.
+        scenarios = {label: load_scenario(path, overrides, profiles[0])
+                     for label, overrides in points}
+        open_points = list(scenarios)
+        mine: list[tuple[str, int, RunResult]] = []
+        for rep, (s, stratum) in enumerate(repetitions(seed, check.live_max)):
+            for label in open_points:
+                result = live(scenarios[label], s, stratum)
+                mine.append((label, rep, result))
+                add(check, label, "live", rep, result)
+            if rep + 1 >= check.reps:
+                open_points = [label for label in open_points
+                               if not settled(check, [r for lab, _, r in mine if lab == label])]
+            if not open_points:
+                break
     return pd.DataFrame(rows, columns=["check", "point", "backend", "rep", "node", "metric",
                                        "value"])
 
 
+def settled(check: Check, runs: Sequence[RunResult]) -> bool:
+    """Whether a point's live runs pin down every criterion's statistic: its 95% CI within
+    half the criterion's tolerance, for every node it judges (exact criteria need nothing
+    more than the set repetitions)."""
+    for crit in check.criteria:
+        if crit.statistic == "exact":
+            continue
+        by_node: dict[str, list[float]] = {}
+        for run in runs:
+            m = run.metrics
+            for r in m[m.metric == crit.metric].itertuples():
+                if fnmatch.fnmatchcase(str(r.node), crit.node):
+                    by_node.setdefault(str(r.node), []).append(float(r.value))
+        for values in by_node.values():
+            half = _live_ci(pd.Series(values), crit.statistic)
+            varies = any(v != values[0] for v in values)
+            if varies and not half <= crit.tolerance / 2:  # NaN: too few, a zero statistic
+                return False
+    return True
+
+
 def run_count(checks: Sequence[Check], n_profiles: int, live: bool) -> int:
-    return sum(len(grid_points(c.grid)) * c.reps * (n_profiles + int(live)) for c in checks)
+    """The most runs the checks can take (a settled point stops its live runs early)."""
+    return sum(len(grid_points(c.grid)) * (c.sim_count * n_profiles + c.live_max * int(live))
+               for c in checks)
 
 
 def _statistic(values: pd.Series, statistic: str) -> float:
@@ -180,6 +237,7 @@ def _judge_row(check: str, point: str, crit: Criterion, node: str, rows: pd.Data
     live = rows[rows.backend == "live"].sort_values("rep").value
     row: dict[str, Any] = {"check": check, "point": point, "node": node, "metric": crit.metric,
                            "statistic": crit.statistic, "tolerance": crit.tolerance,
+                           "live_n": int(live.notna().sum()),
                            "live": _statistic(live, "median" if crit.statistic == "median"
                                               else "mean"),
                            "live_ci": _live_ci(live, crit.statistic)}
@@ -236,7 +294,7 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
 
 def matrix_meta(checks: Sequence[Check], profiles: Sequence[str], seed: int) -> dict[str, Any]:
     return {"checks": [{"name": c.name, "scenario": c.scenario, "grid": c.grid, "fixed": c.fixed,
-                        "reps": c.reps,
+                        "reps": c.reps, "max_reps": c.live_max, "sim_reps": c.sim_count,
                         "criteria": [vars(k) for k in c.criteria]} for c in checks],
             "profiles": list(profiles), "root_seed": seed}
 

@@ -119,4 +119,53 @@ def test_the_help_states_each_checks_repetitions() -> None:
 
     text = " ".join(CliRunner().invoke(cli, ["check-model", "--help"]).output.split())
     for check in MATRIX:
-        assert f"{check.reps} reps" in text, check.name
+        live = (f"{check.reps} reps" if check.live_max == check.reps else
+                f"{check.reps}-{check.live_max} live reps")
+        assert live in text, check.name
+        if check.sim_count != check.reps:
+            assert f"{check.sim_count} sim reps" in text, check.name
+
+
+def test_a_noisy_live_point_gets_more_runs_and_a_steady_one_stops() -> None:
+    """Live runs of a point continue until the 95% CI of its mean is within half the
+    tolerance (or max_reps); the model runs its own, stratified, number of repetitions."""
+    from zsim.records import metrics_frame
+
+    calls: dict[str, list[Stratum]] = {"sim": [], "live": []}
+    noisy = iter([80.0, 120.0] * 20)
+
+    def run(backend: str) -> Runner:
+        def go(sc: Scenario, seed: int, stratum: Stratum) -> RunResult:
+            calls[backend].append(stratum)
+            value = next(noisy) if sc.params["workers"] == 2 and backend == "live" else 100.0
+            return RunResult(pd.DataFrame(), metrics_frame([("sink", "makespan_s", value)]))
+        return go
+
+    crit = Criterion("sink", "makespan_s", "mean", 0.10)
+    check = Check("pipeline", "pipeline", {"workers": [2, 3]}, {}, (crit,), reps=3,
+                  max_reps=9, sim_reps=5)
+    values = run_matrix([check], [None], run("sim"), run("live"), seed=0)
+    live = values[values.backend == "live"].groupby("point").rep.nunique().to_dict()
+    # 80/120 alternating: the CI of the mean is ±61% at 3 runs and ±16% at 9, never within
+    # half of 10%: all 9; a point whose runs all agree stops at the least
+    assert live == {"workers=2": 9, "workers=3": 3}
+    assert [s.index for s in calls["sim"]] == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert {s.count for s in calls["sim"]} == {5}
+    table = judge(values, [check])
+    assert table.set_index("point").live_n.to_dict() == {"workers=2": 9, "workers=3": 3}
+
+
+def test_a_point_stops_once_its_mean_is_pinned_down() -> None:
+    from zsim.analysis.check_model import settled
+    from zsim.records import metrics_frame
+
+    crit = Criterion("sink", "makespan_s", "mean", 0.20)
+    check = Check("pipeline", "pipeline", {"workers": [2]}, {}, (crit,), reps=2, max_reps=20)
+
+    def runs(*values: float) -> list[RunResult]:
+        return [RunResult(pd.DataFrame(), metrics_frame([("sink", "makespan_s", v)]))
+                for v in values]
+    assert settled(check, runs(100, 100))
+    assert settled(check, runs(0, 0))  # a zero mean has no relative CI, but nothing varies
+    assert not settled(check, runs(90, 110))  # ±64% at 2 runs (t = 12.7)
+    assert settled(check, runs(*[90, 110] * 6))  # ±6.4% at 12 runs, under half of 20%
