@@ -78,8 +78,9 @@ class Plan:
     app_reps: int = 3  # per size and transport; the median of each figure counts (the host's
     # speed moves between runs by up to 2x, and recorded minus bare is a small difference)
     app_bytes: int = 20_000_000  # count × size is capped at this
-    rtt_requests: int = 2000
-    rtt_runs: int = 2
+    rtt_requests: int = 500
+    rtt_runs: int = 8  # a run's mean RTT differs from the next's by a CV of ~0.22 (s32's
+    # check, 300 requests a run: 126-297 µs over ipc); 2 runs left the fitted wake-ups ±15%
     join_rates: tuple[float, ...] = (10_000.0, 2000.0, 500.0)
     join_runs: int = 24  # per transport, cycling through the rates
     cap_sizes: tuple[int, ...] = (10, 100, 1000, 10000)
@@ -92,7 +93,9 @@ class Plan:
     gil_runs: int = 15  # the lock share swings run to run (0-74% over ten calibrations' runs):
     # enough for its median and spread (app_gil_wait_sigma)
     post_runs: int = 3
-    strand_runs: int = 10  # tcp; 0-2 strands long enough to cost a credit per run
+    strand_runs: int = 16  # tcp; 0-2 strands long enough to cost a credit per run, and
+    # the runs' received spread 475-1137 (s32): 10 runs left the fitted amount ±2x between
+    # calibrations (0.0024-0.0057 per message in s30-s32)
     spaced_sizes: tuple[int, ...] = (10, 100, 1000, 4000)
     spaced_reps: int = 3  # one fill a stall disturbs (writes coalesce) is outvoted: median
     post_sends: int = 2000
