@@ -147,15 +147,15 @@ def run_matrix(
         scenarios = {label: load_scenario(path, overrides, profiles[0])
                      for label, overrides in points}
         open_points = list(scenarios)
-        mine: list[tuple[str, int, RunResult]] = []
+        done: dict[str, list[RunResult]] = {label: [] for label in scenarios}
         for rep, (s, stratum) in enumerate(repetitions(seed, check.live_max)):
             for label in open_points:
                 result = live(scenarios[label], s, stratum)
-                mine.append((label, rep, result))
+                done[label].append(result)
                 add(check, label, "live", rep, result)
             if rep + 1 >= check.reps:
                 open_points = [label for label in open_points
-                               if not settled(check, [r for lab, _, r in mine if lab == label])]
+                               if not settled(check, done[label])]
             if not open_points:
                 break
     return pd.DataFrame(rows, columns=["check", "point", "backend", "rep", "node", "metric",
