@@ -91,6 +91,7 @@ from zsim.errors import ZsimError
 from zsim.profile import save_profile
 from zsim.records import host_info, package_versions
 from zsim.seeds import Stratum
+from zsim.steal import cpu_times, steal_share
 
 WAKE_RATIO = 1.6  # app_wakeup_s / io_wakeup_s in the defaults (8 µs / 5 µs)
 RTT_SIZE = 5  # hello_reqrep's request and reply payload
@@ -914,12 +915,14 @@ def _validate_capacity(model: CostModel, m: Measurements) -> list[dict[str, Any]
 def calibrate(plan: Plan, out: Path, name: str,
               step: Callable[[str], None] = lambda _s: None) -> tuple[Path, CostModel, dict]:
     """Measure, fit, validate against the simulator, and write the profile atomically."""
-    load_before = _load_average()
+    load_before, times_before = _load_average(), cpu_times()
     meas = run_benchmarks(plan, step)
+    steal = steal_share(times_before, cpu_times())
     model, fit = fit_model(meas)
     fit["validation"] = validate(model, meas)
     fit["wall_s"] = meas.wall_s
     fit["load_average"] = {"before": load_before, "after": _load_average()}
+    fit["host_steal"] = steal  # zsim.steal: a share over 1% means a disturbed calibration
     host = {**host_info(), "cpu_model": cpu_model(), "tsc_hz": meas.tsc.get("hz")}
     versions = {**package_versions(), "libzmq": zmq.zmq_version()}
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -405,6 +405,8 @@ def test_quick_calibration_writes_a_plausible_profile(tmp_path: Path) -> None:
     m, meta = profile.model, profile.meta
     assert profile.name == "quick-test" and meta["fit"]["quick"] is True
     assert meta["host"]["cpus"] and meta["versions"]["libzmq"] and meta["created"]
+    steal = meta["fit"]["host_steal"]  # the host's steal share over the run (zsim.steal)
+    assert steal is None or 0 <= steal < 1
     assert 0.5e-6 <= m.app_send_s <= 2e-3 and 0.5e-6 <= m.app_recv_s <= 2e-3
     assert 0 <= m.app_byte_s < 50e-9
     assert 0 < m.io_wakeup_s <= 5e-3 and 0 < m.app_wakeup_s <= 5e-3

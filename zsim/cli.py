@@ -311,20 +311,28 @@ def check_model(profiles: tuple[str, ...], only: tuple[str, ...], quick: bool, n
         def live(sc: Any, s: int, _stratum: Stratum) -> Any:
             return run_live(sc, seed=s, timeout=120.0)
 
+    from zsim.steal import cpu_times, steal_share, steal_warning
+
     total = run_count(checks, len(chosen), live is not None)
+    times_before = cpu_times()
     with progress_bar(total, "check-model") as bar:
         # both backends at the scenario's own record level: recording costs the live
         # application time (app_record_s), so the sim must record what live records
         values = run_matrix(checks, chosen, lambda sc, s, stratum: simulate(
             sc, seed=s, stratum=stratum), live, seed, bar.update)
+    steal = steal_share(times_before, cpu_times())
     table = judge(values, checks)
     result = MatrixResult(values, table, [str(p or "default") for p in chosen],
-                          matrix_meta(checks, [str(p or "default") for p in chosen], seed))
+                          {**matrix_meta(checks, [str(p or "default") for p in chosen], seed),
+                           "host_steal": steal})
     click.echo(table_text(table))
     for line in summary_lines(table):
         click.echo(line)
     if out:
         click.echo(f"wrote {write_check_report(result, out)}/report.html")
+    warning = steal_warning("the check", steal) if live is not None else None
+    if warning:
+        click.echo(warning, err=True)
 
 
 @cli.command()

@@ -19,6 +19,7 @@ import numpy as np
 
 from zsim.costs import CostModel
 from zsim.progress import progress_bar
+from zsim.steal import steal_warning
 
 SHORT_METHODS = (  # first match wins
     ("app_gil_wait", "live inproc burst"),
@@ -86,6 +87,9 @@ def run_calibrate_command(out: str | Path | None, quick: bool, name: str | None,
                                         step=lambda _s: bar.update())
     click.echo(format_summary(model, fit))
     click.echo(f"wrote {written} ({fit['wall_s']:.0f} s); use it with --profile {written}")
+    warning = steal_warning("the calibration", fit.get("host_steal"))
+    if warning:
+        click.echo(warning, err=True)
     return written
 
 
