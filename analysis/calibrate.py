@@ -858,18 +858,24 @@ def validate(model: CostModel, m: Measurements) -> dict[str, Any]:
 RTT_SIM_RUNS = 8
 
 
+def _stratified_runs(sc: Any, n: int) -> list[Any]:
+    """``n`` simulations of ``sc``, seeds 0..n-1, as one stratified set (zsim.seeds.Stratum:
+    their per-run draws, such as host_speed_cv's, cover the distributions evenly)."""
+    from zsim.sim import simulate
+
+    return [simulate(sc, seed=k, stratum=Stratum(0, k, n)) for k in range(n)]
+
+
 def _validate_rtt(model: CostModel, m: Measurements) -> dict[str, Any]:
     from zsim.catalog import SHIPPED
-    from zsim.sim import simulate
 
     out = {}
     for t, dist in _rtt_distribution(m).items():
         sc = _with_model(SHIPPED / "hello_reqrep.toml",
                          {"transport": t, "service": 0.0, "requests": 200}, model)
-        # the live mean is over runs at the host's varying speeds: so is the model's (a
-        # stratified set, zsim.seeds.Stratum, covers host_speed_cv's spread evenly)
-        sim_s = float(np.mean([simulate(sc, seed=k, stratum=Stratum(0, k, RTT_SIM_RUNS))
-                               .metric("client", "rtt_mean_s") for k in range(RTT_SIM_RUNS)]))
+        # the live mean is over runs at the host's varying speeds: so is the model's
+        sim_s = float(np.mean([r.metric("client", "rtt_mean_s")
+                               for r in _stratified_runs(sc, RTT_SIM_RUNS)]))
         out[t] = {"live_s": dist["mean_s"], "closed_form_s": reqrep_rtt(model.recording(True), t),
                   "sim_s": sim_s, "sim_rel_error": sim_s / dist["mean_s"] - 1}
     return out
@@ -879,14 +885,12 @@ def _validate_join(model: CostModel, m: Measurements) -> dict[str, Any]:
     """Per transport and rate: the live mean window and loss, the closed form, and the mean
     over as many simulation seeds as there were live runs (at least 10)."""
     from zsim.catalog import SHIPPED
-    from zsim.sim import simulate
 
     out = {}
     for t, rate in sorted({(s["transport"], s["rate"]) for s in m.join}):
         live = [x for x in m.join if x["transport"] == t and x["rate"] == rate]
         sc = _with_model(SHIPPED / "slow_joiner.toml", join_overrides(t, rate), model)
-        n = max(10, len(live))
-        runs = [simulate(sc, seed=k, stratum=Stratum(0, k, n)) for k in range(n)]
+        runs = _stratified_runs(sc, max(10, len(live)))
         windows = [w for w in map(join_window_of, runs) if w is not None]
         out[f"{t}@{rate:g}"] = {
             "live_mean_s": float(np.mean([x["window_s"] for x in live])),
