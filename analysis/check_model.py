@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,14 +68,21 @@ class Check:
 
 
 MATRIX: tuple[Check, ...] = (
-    Check("pipeline", "pipeline", {"transport": ["tcp", "ipc"], "workers": list(range(1, 9))},
-          {"sync": True},
-          (Criterion("worker-*", "tasks", "exact", 0.0, rank_by="first_task"),
-           Criterion("sink", "makespan_s", "mean", 0.05)), reps=3),
-    Check("slow_joiner", "slow_joiner",
-          {"transport": ["tcp", "ipc"], "rate": [1000.0, 10000.0, 50000.0]},
-          {"duration": 0.1, "join_at": 0.03},
-          (Criterion("subscriber", "lost", "median", 0.30),), reps=20),
+    # In the order their live runs go, the nearest to the calibration first: the checks
+    # whose figures follow the host's wake-up latency and speed most directly (a round
+    # trip is a chain of wake-ups; throughput, of per-message CPU) before the long burst
+    # check, and the pipeline, whose makespan is mostly its workers' sleeps, last.
+
+    # a live run's mean RTT and throughput differ from the next run's by a CV of 0.25 and 0.17
+    # (pooled over the points of seven checks), which leaves the mean of 8 within ±18% and
+    # ±12% (95% CI): up to 24 runs bring that under 10%
+    Check("reqrep", "hello_reqrep", {"transport": ["tcp", "ipc"]},
+          {"service": 0.0, "requests": 300},
+          (Criterion("client", "rtt_mean_s", "mean", 0.20),), reps=8, max_reps=24,
+          sim_reps=32),
+    Check("throughput", "throughput", {"transport": ["tcp", "ipc"]}, {"size": 100},
+          (Criterion("puller", "throughput_msg_s", "mean", 0.20),), reps=8, max_reps=24,
+          sim_reps=16),
     Check("slow_subscriber", "slow_subscriber",
           {"transport": ["inproc", "ipc", "tcp"], "hwm": [10, 100, 1000], "size": [10, 1000]},
           {"count": 2000, "service": 0.0005},
@@ -86,18 +94,15 @@ MATRIX: tuple[Check, ...] = (
           # count stop at 8. The model's runs vary too (strands; CV up to 0.37): 40 of them
           (Criterion("subscriber", "received", "mean", 0.15),), reps=8, max_reps=24,
           sim_reps=40),
-    # a live run's mean RTT and throughput differ from the next run's by a CV of 0.25 and 0.17
-    # (pooled over the points of seven checks), which leaves the mean of 8 within ±18% and
-    # ±12% (95% CI): up to 24 runs bring that under 10%
-    Check("reqrep", "hello_reqrep", {"transport": ["tcp", "ipc"]},
-          {"service": 0.0, "requests": 300},
-          (Criterion("client", "rtt_mean_s", "mean", 0.20),), reps=8, max_reps=24,
-          sim_reps=32),
-    Check("throughput", "throughput", {"transport": ["tcp", "ipc"]}, {"size": 100},
-          (Criterion("puller", "throughput_msg_s", "mean", 0.20),), reps=8, max_reps=24,
-          sim_reps=16),
+    Check("slow_joiner", "slow_joiner",
+          {"transport": ["tcp", "ipc"], "rate": [1000.0, 10000.0, 50000.0]},
+          {"duration": 0.1, "join_at": 0.03},
+          (Criterion("subscriber", "lost", "median", 0.30),), reps=20),
+    Check("pipeline", "pipeline", {"transport": ["tcp", "ipc"], "workers": list(range(1, 9))},
+          {"sync": True},
+          (Criterion("worker-*", "tasks", "exact", 0.0, rank_by="first_task"),
+           Criterion("sink", "makespan_s", "mean", 0.05)), reps=3),
 )
-
 
 
 @dataclass
@@ -119,8 +124,13 @@ def run_matrix(
     live: Runner | None,
     seed: int = 0,
     progress: Callable[[], None] = lambda: None,
+    live_phase: Callable[[Check], AbstractContextManager[object]] = lambda _: nullcontext(),
 ) -> pd.DataFrame:
-    """Every run's metrics as one long frame."""
+    """Every run's metrics as one long frame. Every check's live runs come first, in matrix
+    order, and then the simulations: a profile describes the host as it was when it was
+    calibrated, and the host drifts over minutes, so the live runs go as near the calibration
+    as they can (the model's runs do not depend on when they run). ``live_phase(check)``
+    wraps each check's live runs (to time them)."""
     rows: list[tuple[Any, ...]] = []
 
     def add(check: Check, label: str, backend: str, rep: int, result: RunResult) -> None:
@@ -128,38 +138,54 @@ def run_matrix(
                     for r in result.metrics.itertuples())
         progress()
 
+    if live is not None:
+        for check in checks:
+            with live_phase(check):
+                _live_runs(check, profiles[0], live, seed, add)
     for check in checks:
-        path = scenario_path(check.scenario)
-        points = [(_point_label(point), {**check.fixed, **dict(point)})
-                  for point in grid_points(check.grid)]
-        models = [(label, load_scenario(path, overrides, p))
-                  for label, overrides in points for p in profiles]
-        for rep, (s, stratum) in enumerate(repetitions(seed, check.sim_count)):
-            for label, sc in models:
-                add(check, label, f"sim:{sc.profile}", rep, sim(sc, s, stratum))
-        if live is None:
-            continue
-        # Live repetitions go round the grid (repetition 0 of every point, then 1, ...): the
-        # host's speed drifts over minutes, and back-to-back repetitions of one point would all
-        # see one stretch of it, so that its mean would carry the drift as an error. A point
-        # leaves the round once its live statistics are settled. The seeds are the sim's: the
-        # k-th child of the root seed is the same however many are spawned.
-        scenarios = {label: load_scenario(path, overrides, profiles[0])
-                     for label, overrides in points}
-        open_points = list(scenarios)
-        done: dict[str, list[RunResult]] = {label: [] for label in scenarios}
-        for rep, (s, stratum) in enumerate(repetitions(seed, check.live_max)):
-            for label in open_points:
-                result = live(scenarios[label], s, stratum)
-                done[label].append(result)
-                add(check, label, "live", rep, result)
-            if rep + 1 >= check.reps:
-                open_points = [label for label in open_points
-                               if not settled(check, done[label])]
-            if not open_points:
-                break
+        _sim_runs(check, profiles, sim, seed, add)
     return pd.DataFrame(rows, columns=["check", "point", "backend", "rep", "node", "metric",
                                        "value"])
+
+
+_Add = Callable[[Check, str, str, int, RunResult], None]
+
+
+def _points(check: Check) -> list[tuple[str, dict[str, Any]]]:
+    return [(_point_label(point), {**check.fixed, **dict(point)})
+            for point in grid_points(check.grid)]
+
+
+def _sim_runs(check: Check, profiles: Sequence[str | None], sim: Runner, seed: int,
+              add: _Add) -> None:
+    path = scenario_path(check.scenario)
+    models = [(label, load_scenario(path, overrides, p))
+              for label, overrides in _points(check) for p in profiles]
+    for rep, (s, stratum) in enumerate(repetitions(seed, check.sim_count)):
+        for label, sc in models:
+            add(check, label, f"sim:{sc.profile}", rep, sim(sc, s, stratum))
+
+
+def _live_runs(check: Check, profile: str | None, live: Runner, seed: int, add: _Add) -> None:
+    """Live repetitions go round the grid (repetition 0 of every point, then 1, ...): the
+    host's speed drifts over minutes, and back-to-back repetitions of one point would all see
+    one stretch of it, so that its mean would carry the drift as an error. A point leaves the
+    round once its live statistics are settled. The seeds are the sim's: the k-th child of the
+    root seed is the same however many are spawned."""
+    path = scenario_path(check.scenario)
+    scenarios = {label: load_scenario(path, overrides, profile)
+                 for label, overrides in _points(check)}
+    open_points = list(scenarios)
+    done: dict[str, list[RunResult]] = {label: [] for label in scenarios}
+    for rep, (s, stratum) in enumerate(repetitions(seed, check.live_max)):
+        for label in open_points:
+            result = live(scenarios[label], s, stratum)
+            done[label].append(result)
+            add(check, label, "live", rep, result)
+        if rep + 1 >= check.reps:
+            open_points = [label for label in open_points if not settled(check, done[label])]
+        if not open_points:
+            break
 
 
 def settled(check: Check, runs: Sequence[RunResult]) -> bool:
@@ -289,6 +315,19 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
         lines.append(f"{col[8:-1]}: {counts.get('pass', 0)} pass, {counts.get('FAIL', 0)} FAIL "
                      f"({beyond} beyond the live 95% CI), {counts.get('n/a', 0)} n/a of "
                      f"{len(table)}")
+    return lines
+
+
+def phase_lines(phases: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per check's live runs: when they began (after the calibration that wrote the
+    first profile checked, if known), how long they took and the host's steal meanwhile."""
+    lines = []
+    for name, p in phases.items():
+        age = p.get("profile_age_s")
+        steal = p.get("host_steal")
+        lines.append(f"live {name}: {p['wall_s'] / 60:.1f} min"
+                     + ("" if age is None else f", from {age / 60:.1f} min after the profile")
+                     + ("" if steal is None else f", host steal {steal:.2%}"))
     return lines
 
 

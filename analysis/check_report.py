@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from zsim.analysis.check_model import MatrixResult, summary_lines
+from zsim.analysis.check_model import MatrixResult, phase_lines, summary_lines
 from zsim.analysis.plots import new_figure, save_png
 from zsim.atomic import write_dir
 from zsim.records import SCHEMA_VERSION, package_versions
@@ -96,7 +96,7 @@ def _write(result: MatrixResult, out: Path) -> None:
         if fig is not None:
             plots.append((title, save_png(fig, out / "plots" / f"{name}.png", dpi=90)))
     text = table_text(result.table)
-    summary = summary_lines(result.table)
+    summary = summary_lines(result.table) + phase_lines(result.meta.get("live_phases", {}))
     md = ["# zsim check-model", "", "Simulation against live runs of the canonical scenarios; "
           "each row passes when |sim − live| / |live| is within its tolerance (statistic: mean, "
           "median, or exact per-seed equality).", "", *[f"- {s}" for s in summary], "",

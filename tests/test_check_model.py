@@ -111,6 +111,38 @@ def test_repetitions_go_round_the_grid() -> None:
     assert len(values.groupby(["point", "backend", "rep"])) == 8
 
 
+def test_every_checks_live_runs_come_first_each_in_its_phase() -> None:
+    """A profile describes the host when it was calibrated: every check's live runs go before
+    any simulation, in matrix order, each check's inside its own live_phase."""
+    from contextlib import contextmanager
+
+    events: list[str] = []
+
+    def runner(backend: str) -> Runner:
+        def run(sc: Scenario, seed: int, stratum: Stratum) -> RunResult:
+            events.append(f"{backend} {sc.params['workers']}")
+            return simulate(sc, seed, stratum=stratum)
+        return run
+
+    @contextmanager
+    def phase(check: Check):  # type: ignore[no-untyped-def]
+        events.append(f"enter {check.name}")
+        yield
+        events.append(f"leave {check.name}")
+
+    first = Check("first", "pipeline", {"workers": [2]}, {"sync": True}, (TASKS,), reps=1)
+    second = Check("second", "pipeline", {"workers": [3]}, {"sync": True}, (TASKS,), reps=1)
+    run_matrix([first, second], [None], runner("sim"), runner("live"), 0, lambda: None, phase)
+    assert events == ["enter first", "live 2", "leave first", "enter second", "live 3",
+                      "leave second", "sim 2", "sim 3"]
+
+
+def test_the_matrix_runs_the_drift_sensitive_checks_first() -> None:
+    from zsim.analysis.check_model import MATRIX
+
+    assert [c.name for c in MATRIX][:2] == ["reqrep", "throughput"]
+
+
 def test_the_help_states_each_checks_repetitions() -> None:
     from click.testing import CliRunner
 

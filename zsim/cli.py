@@ -271,11 +271,11 @@ def check_model(profiles: tuple[str, ...], only: tuple[str, ...], quick: bool, n
                 seed: int, out: str | None) -> None:
     """Validate the model: the scenario matrix on both backends, pass/FAIL per tolerance.
 
-    Checks (tolerance on sim vs live): pipeline tcp/ipc, workers 1-8, 3 reps: tasks per
-    worker identical, makespan 5%; slow_joiner tcp/ipc at 1k/10k/50k msg/s, 20 reps: median
-    loss 30%; slow_subscriber inproc/ipc/tcp, HWM 10/100/1000, 10 B and 1 kB, 8-24 live reps
-    and 40 sim reps: received 15%; REQ/REP round trip (8-24 live reps, 32 sim reps) and
-    PUSH->PULL throughput (100 B; 8-24 live reps, 16 sim reps): 20%.
+    Checks (tolerance on sim vs live), in the order they run: REQ/REP round trip (8-24 live
+    reps, 32 sim reps) and PUSH->PULL throughput (100 B; 8-24 live reps, 16 sim reps): 20%;
+    slow_subscriber inproc/ipc/tcp, HWM 10/100/1000, 10 B and 1 kB, 8-24 live reps and 40 sim
+    reps: received 15%; slow_joiner tcp/ipc at 1k/10k/50k msg/s, 20 reps: median loss 30%;
+    pipeline tcp/ipc, workers 1-8, 3 reps: tasks per worker identical, makespan 5%.
 
     Where a range is given, a point gets more live runs until the 95% CI of its live mean is
     within half the tolerance (a noisy point up to the most; one where every run agrees, the
@@ -284,12 +284,20 @@ def check_model(profiles: tuple[str, ...], only: tuple[str, ...], quick: bool, n
     repetitions go round the grid (repetition k of every point before k+1 of any), so that
     the host's drift over the check spreads over all points. The report's live_n column says
     how many live runs each row has.
+
+    A profile describes the host as it was when calibrated, and a host drifts (a round trip
+    by -17% to +42% within 20 minutes here), so every check's live runs go first, nearest the
+    calibration (the round trip and throughput, which follow the host most directly, first),
+    and all simulations after them. The summary says when each check's live runs began, how
+    long they took and the host's steal meanwhile (meta.json: live_phases).
     """
     from zsim.analysis.check_model import (
         MATRIX,
+        Check,
         MatrixResult,
         judge,
         matrix_meta,
+        phase_lines,
         run_count,
         run_matrix,
         summary_lines,
@@ -311,22 +319,42 @@ def check_model(profiles: tuple[str, ...], only: tuple[str, ...], quick: bool, n
         def live(sc: Any, s: int, _stratum: Stratum) -> Any:
             return run_live(sc, seed=s, timeout=120.0)
 
+    import time
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+    from datetime import UTC, datetime
+
+    from zsim.profile import load_profile
     from zsim.steal import cpu_times, steal_share, steal_warning
 
     total = run_count(checks, len(chosen), live is not None)
+    created = load_profile(profiles[0]).meta.get("created") if profiles else None
+    phases: dict[str, dict[str, Any]] = {}
+
+    @contextmanager
+    def live_phase(check: Check) -> Iterator[None]:
+        # when each check's live runs went, how long they took and what the host stole
+        # meanwhile: a profile describes its host as it was when calibrated
+        start, before, t0 = datetime.now(UTC), cpu_times(), time.monotonic()
+        yield
+        age = (start - datetime.fromisoformat(created)).total_seconds() if created else None
+        phases[check.name] = {"started": start.isoformat(timespec="seconds"),
+                              "profile_age_s": age, "wall_s": time.monotonic() - t0,
+                              "host_steal": steal_share(before, cpu_times())}
+
     times_before = cpu_times()
     with progress_bar(total, "check-model") as bar:
         # both backends at the scenario's own record level: recording costs the live
         # application time (app_record_s), so the sim must record what live records
         values = run_matrix(checks, chosen, lambda sc, s, stratum: simulate(
-            sc, seed=s, stratum=stratum), live, seed, bar.update)
+            sc, seed=s, stratum=stratum), live, seed, bar.update, live_phase)
     steal = steal_share(times_before, cpu_times())
     table = judge(values, checks)
     result = MatrixResult(values, table, [str(p or "default") for p in chosen],
                           {**matrix_meta(checks, [str(p or "default") for p in chosen], seed),
-                           "host_steal": steal})
+                           "host_steal": steal, "live_phases": phases})
     click.echo(table_text(table))
-    for line in summary_lines(table):
+    for line in summary_lines(table) + phase_lines(phases):
         click.echo(line)
     if out:
         click.echo(f"wrote {write_check_report(result, out)}/report.html")
