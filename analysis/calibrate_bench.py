@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import zmq
@@ -59,6 +59,8 @@ CALIBRATION = SHIPPED / "calibration"
 MAX_COMMAND_DELAY_TICKS = 3_000_000  # libzmq src/config.hpp max_command_delay
 SETTLE_S = 0.2  # capacity: EAGAIN that lasts this long means the path is full
 BARE_WAIT_MS = 10_000  # any bare wait that takes longer than this is a failure
+
+T = TypeVar("T")
 
 
 def wire_size(size: int) -> int:
@@ -79,8 +81,10 @@ class Plan:
     # speed moves between runs by up to 2x, and recorded minus bare is a small difference)
     app_bytes: int = 20_000_000  # count × size is capped at this
     rtt_requests: int = 500
-    rtt_runs: int = 8  # a run's mean RTT differs from the next's by a CV of ~0.22 (s32's
-    # check, 300 requests a run: 126-297 µs over ipc); 2 runs left the fitted wake-ups ±15%
+    rtt_runs: int = 16  # a run's mean RTT differs from the next's by a CV of ~0.25, one run
+    # to the next (s37's check, 300 requests a run: 96-312 µs over ipc), so 8 runs left the
+    # mean ±9% (one SE): s37's calibration measured tcp at 177 µs, and its check, a minute
+    # later, 149 µs; 16 runs spread over the calibration bring that to ±6%
     join_rates: tuple[float, ...] = (10_000.0, 2000.0, 500.0)
     join_runs: int = 24  # per transport, cycling through the rates
     cap_sizes: tuple[int, ...] = (10, 100, 1000, 10000)
@@ -93,9 +97,11 @@ class Plan:
     gil_runs: int = 15  # the lock share swings run to run (0-74% over ten calibrations' runs):
     # enough for its median and spread (app_gil_wait_sigma)
     post_runs: int = 3
-    strand_runs: int = 16  # tcp; 0-2 strands long enough to cost a credit per run, and
+    strand_runs: int = 24  # tcp; 0-2 strands long enough to cost a credit per run, and
     # the runs' received spread 475-1137 (s32): 10 runs left the fitted amount ±2x between
-    # calibrations (0.0024-0.0057 per message in s30-s32)
+    # calibrations (0.0024-0.0057 per message in s30-s32). The same bursts give the dropped
+    # send's cost, which sets how long a burst lasts and so what a subscriber at HWM 10 gets:
+    # its per-run CV of 0.18-0.28 left 16 runs' median ±6-9%; 24 runs, ±5-7%
     spaced_sizes: tuple[int, ...] = (10, 100, 1000, 4000)
     spaced_reps: int = 3  # one fill a stall disturbs (writes coalesce) is outvoted: median
     post_sends: int = 2000
@@ -635,61 +641,125 @@ def cpu_model() -> str:
 
 # --- the whole plan -----------------------------------------------------------------------------
 def run_benchmarks(plan: Plan, step: Callable[[str], None] = lambda _s: None) -> Measurements:
-    """Every measurement of ``plan``, in a fixed order; ``step`` is called after each."""
+    """Every measurement of ``plan``; ``step`` is called after each.
+
+    The repeated samples of the host's state, the slow-subscriber bursts (its sends' cost) and
+    the round trips (its wake-ups), are spread evenly across the whole calibration, between
+    the other measurements, instead of taken in one stretch of it: the host moves between
+    states over minutes (s35's 16 back-to-back bursts: a dropped send of 5.4 µs in 4 of them
+    and 7.8-9.3 µs in the others), and what the check meets is the mix over its minutes."""
     m = Measurements(plan)
     t0 = time.perf_counter()
     m.tsc = tsc_hz()
-    m.probes = command_probe(plan.probes)
-    m.posts = [post_probe(plan.post_sends) for _ in range(plan.post_runs)]
-    step("command throttle")
-    for transport in plan.app_transports:
-        for size in plan.app_sizes:
-            count = max(500, min(plan.app_count, plan.app_bytes // max(size, 1)))
-            runs = [app_costs(transport, size, count, len(m.app) * plan.app_reps + k,
-                              plan.timeout) for k in range(plan.app_reps)]
-            m.app.append({**median_of(runs), "runs": runs})
-            step(f"app costs {transport} {size} B")
-    m.gil = gil_probe(plan.gil_runs, len(m.app), plan.timeout)
-    step("interpreter lock")
-    # tcp: its kernel buffers coalesce small writes and never fill here (ipc's can: each write
-    # costs it a whole skb), so a missed credit is the I/O thread's alone
     hz = m.tsc.get("hz")
     interval = MAX_COMMAND_DELAY_TICKS / hz if hz else CostModel().command_interval_s
-    for k in range(plan.strand_runs):
-        m.strands.append(strands("tcp", interval, k, plan.timeout))
-        step("stranded I/O thread")
-    for transport in plan.transports:
-        _per_transport(plan, m, transport, step)
+    blocks = _blocks(plan, m, step)
+    # each kind of sample spread over the blocks on its own, from the first to the last
+    spreads = [spread(kind, len(blocks)) for kind in _host_samples(plan, m, interval, step)]
+    for k, block in enumerate(blocks):
+        block()
+        for kind in spreads:
+            for sample in kind[k]:
+                sample()
     step("done")
     m.wall_s = time.perf_counter() - t0
     return m
 
 
+def spread(items: Sequence[T], n: int) -> list[list[T]]:
+    """``items`` in order, cut into ``n`` runs whose lengths differ by at most one, the longer
+    ones spaced evenly among the shorter: ``spread("abc", 6)`` is
+    ``[[], [a], [], [b], [], [c]]``, ``spread(range(7), 3)`` ``[[0, 1], [2, 3], [4, 5, 6]]``."""
+    cuts = [len(items) * k // n for k in range(n + 1)]
+    return [list(items[a:b]) for a, b in itertools.pairwise(cuts)]
+
+
+def _host_samples(plan: Plan, m: Measurements, interval: float,
+                  step: Callable[[str], None]) -> list[list[Callable[[], None]]]:
+    """The repeated host-state samples, by kind: the bursts, and each transport's round trips.
+    The bursts run over tcp: its kernel buffers coalesce small writes and never fill here
+    (ipc's can: each write costs it a whole skb), so a missed credit is the I/O thread's
+    alone."""
+    def burst(k: int) -> Callable[[], None]:
+        def run() -> None:
+            m.strands.append(strands("tcp", interval, k, plan.timeout))
+            step("stranded I/O thread")
+        return run
+
+    def trip(transport: str, k: int) -> Callable[[], None]:
+        def run() -> None:
+            m.rtt.append(rtt(transport, plan.rtt_requests, k, plan.timeout))
+            step(f"rtt {transport}")
+        return run
+
+    return [[burst(k) for k in range(plan.strand_runs)],
+            *([trip(t, k) for k in range(plan.rtt_runs)] for t in plan.transports)]
+
+
+def _blocks(plan: Plan, m: Measurements, step: Callable[[str], None]
+            ) -> list[Callable[[], None]]:
+    """The other measurements, in a fixed order, as steps to run between host samples."""
+    def throttle() -> None:
+        m.probes = command_probe(plan.probes)
+        m.posts = [post_probe(plan.post_sends) for _ in range(plan.post_runs)]
+        step("command throttle")
+
+    def app(transport: str, size: int) -> Callable[[], None]:
+        def run() -> None:
+            count = max(500, min(plan.app_count, plan.app_bytes // max(size, 1)))
+            runs = [app_costs(transport, size, count, len(m.app) * plan.app_reps + k,
+                              plan.timeout) for k in range(plan.app_reps)]
+            m.app.append({**median_of(runs), "runs": runs})
+            step(f"app costs {transport} {size} B")
+        return run
+
+    def gil() -> None:
+        m.gil = gil_probe(plan.gil_runs, len(m.app), plan.timeout)
+        step("interpreter lock")
+
+    blocks = [throttle, *(app(t, size) for t in plan.app_transports for size in plan.app_sizes),
+              gil]
+    for transport in plan.transports:
+        blocks += _per_transport(plan, m, transport, step)
+    return blocks
+
+
 def _per_transport(plan: Plan, m: Measurements, transport: str,
-                   step: Callable[[str], None]) -> None:
-    for k in range(plan.rtt_runs):
-        m.rtt.append(rtt(transport, plan.rtt_requests, k, plan.timeout))
-        step(f"rtt {transport}")
-    for k in range(plan.join_runs):
-        rate = plan.join_rates[k % len(plan.join_rates)]
-        sample = join(transport, rate, k, plan.timeout)
-        if sample is None:
-            m.failures.append(f"join {transport} rate {rate} seed {k}: nothing received")
-        else:
-            m.join.append(sample)
-        step(f"join window {transport}")
-    for hwm in plan.cap_hwms:
-        for size in plan.cap_sizes:
+                   step: Callable[[str], None]) -> list[Callable[[], None]]:
+    def joins() -> None:
+        for k in range(plan.join_runs):
+            rate = plan.join_rates[k % len(plan.join_rates)]
+            sample = join(transport, rate, k, plan.timeout)
+            if sample is None:
+                m.failures.append(f"join {transport} rate {rate} seed {k}: nothing received")
+            else:
+                m.join.append(sample)
+            step(f"join window {transport}")
+
+    def fill(hwm: int, size: int) -> Callable[[], None]:
+        def run() -> None:
             m.capacity.append(capacity(transport, size, hwm, hwm))
             step(f"capacity {transport} {size} B hwm {hwm}")
-    if transport == "ipc":
-        for size in plan.spaced_sizes:
+        return run
+
+    def spaced_fill(size: int) -> Callable[[], None]:
+        def run() -> None:
             fills = [spaced_capacity(transport, size) for _ in range(plan.spaced_reps)]
             m.spaced.append({**median_run(fills, "accepted"),
                              "reps_accepted": [r["accepted"] for r in fills]})
             step(f"spaced capacity {transport} {size} B")
-    for size in plan.engine_sizes:
-        count = max(200, min(plan.engine_count, plan.engine_bytes // size))
-        reps = [engine(transport, size, count) for _ in range(plan.engine_reps)]
-        m.engine.append({**median_run(reps, "per_msg_s"), "reps_s": [r["per_msg_s"] for r in reps]})
-        step(f"engine {transport} {size} B")
+        return run
+
+    def flow(size: int) -> Callable[[], None]:
+        def run() -> None:
+            count = max(200, min(plan.engine_count, plan.engine_bytes // size))
+            reps = [engine(transport, size, count) for _ in range(plan.engine_reps)]
+            m.engine.append({**median_run(reps, "per_msg_s"),
+                             "reps_s": [r["per_msg_s"] for r in reps]})
+            step(f"engine {transport} {size} B")
+        return run
+
+    blocks = [joins, *(fill(h, size) for h in plan.cap_hwms for size in plan.cap_sizes)]
+    if transport == "ipc":
+        blocks += [spaced_fill(size) for size in plan.spaced_sizes]
+    return blocks + [flow(size) for size in plan.engine_sizes]

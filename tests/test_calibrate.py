@@ -6,6 +6,7 @@ Run the live test alone with ``python -m pytest tests/test_calibrate.py -m live`
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -42,6 +43,7 @@ from zsim.analysis.calibrate_bench import (
     median_of,
     median_run,
     missed_runs,
+    spread,
     wire_size,
 )
 from zsim.analysis.closed_forms import reqrep_rtt
@@ -435,3 +437,49 @@ def test_median_run_keeps_one_measured_run_whole() -> None:
     fills = [{"size": 100, "accepted": a, "wire": 102} for a in (300, 425, 305)]
     assert median_run(fills, "accepted") == {"size": 100, "accepted": 305, "wire": 102}
     assert median_run(fills[:1], "accepted") is fills[0]
+
+
+def test_spread_cuts_items_into_even_runs() -> None:
+    assert spread("abc", 6) == [[], ["a"], [], ["b"], [], ["c"]]
+    assert spread(list(range(7)), 3) == [[0, 1], [2, 3], [4, 5, 6]]
+    assert spread([], 2) == [[], []]
+
+
+def test_host_samples_are_spread_across_the_calibration(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """The bursts and round trips, which the host's speed and wake-ups are fitted to, go
+    between the other measurements from the start to the end, not in one stretch; every
+    measurement still runs once and reports one step."""
+    import zsim.analysis.calibrate_bench as bench
+
+    order: list[str] = []
+
+    def fake(name: str, value: object) -> object:
+        def run(*args: object, **_kw: object) -> object:
+            order.append(f"{name} {args[0]}" if name in ("rtt", "capacity", "engine") else name)
+            return value() if callable(value) else value
+        return run
+
+    monkeypatch.setattr(bench, "tsc_hz", fake("tsc", {"hz": TSC_HZ}))
+    monkeypatch.setattr(bench, "command_probe", fake("probe", []))
+    monkeypatch.setattr(bench, "post_probe", fake("post", {}))
+    monkeypatch.setattr(bench, "app_costs", fake("app", lambda: {"x": 1.0}))
+    monkeypatch.setattr(bench, "gil_probe", fake("gil", []))
+    monkeypatch.setattr(bench, "join", fake("join", None))
+    monkeypatch.setattr(bench, "capacity", fake("capacity", {}))
+    monkeypatch.setattr(bench, "spaced_capacity", fake("spaced", lambda: {"accepted": 1}))
+    monkeypatch.setattr(bench, "engine", fake("engine", lambda: {"per_msg_s": 1.0}))
+    monkeypatch.setattr(bench, "strands", fake("burst", {}))
+    monkeypatch.setattr(bench, "rtt", fake("rtt", lambda: {"transport": "?"}))
+    plan = Plan()
+    steps: list[str] = []
+    m = bench.run_benchmarks(plan, steps.append)
+    assert len(steps) == plan.steps() and steps[-1] == "done"
+    assert len(m.strands) == plan.strand_runs and len(m.rtt) == 2 * plan.rtt_runs
+    for kind in ("burst", "rtt tcp", "rtt ipc"):
+        at = [k for k, name in enumerate(order) if name == kind]
+        # from the first fifth of the calibration to its last tenth, never two in a row
+        assert at[0] < len(order) / 5 and at[-1] > len(order) * 0.9, kind
+        assert all(b - a > 1 for a, b in itertools.pairwise(at)), kind
+    others = [name for name in order if name.split()[0] not in ("burst", "rtt")]
+    assert others[:4] == ["tsc", "probe", "post", "post"] and others[-1] == "engine ipc"
