@@ -14,7 +14,8 @@ bytes) did while its application thread sent:
   ``io_strand_per_msg`` and ``io_strand_s`` model.
 
 Needs ``perf`` and the right to trace (root, or perf_event_paranoid <= 1 with tracefs).
-Linux only. Usage: ``python bench/io_trace.py [--transport tcp] [--hwm 100] [--reps 3]``.
+Linux only. Usage: ``python bench/io_trace.py [--transport tcp] [--hwm 100] [--size 10]
+[--reps 3]``.
 """
 
 from __future__ import annotations
@@ -138,11 +139,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--transport", default="tcp", choices=("tcp", "ipc"))
     ap.add_argument("--hwm", type=int, default=100)
+    ap.add_argument("--size", type=int, default=10, help="message size, bytes")
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()
     run = [sys.executable, "-m", "zsim.cli", "run", "slow_subscriber", "--backend", "live",
            "--set", f'transport="{args.transport}"', "--set", f"hwm={args.hwm}",
-           "--set", "size=10", "--set", "count=2000", "--set", "service=0.0005",
+           "--set", f"size={args.size}", "--set", "count=2000", "--set", "service=0.0005",
            "--reps", str(args.reps)]
     traced = trace(EVENTS, run, "io_trace")
     if traced is None:
