@@ -86,7 +86,7 @@ from zsim.analysis.calibrate_bench import (
     wire_size,
 )
 from zsim.analysis.closed_forms import join_window, reqrep_rtt
-from zsim.costs import CostModel, unix_skb_truesize
+from zsim.costs import UNIX_WRITABLE_FRACTION, CostModel, unix_skb_truesize
 from zsim.errors import ZsimError
 from zsim.profile import save_profile
 from zsim.records import host_info, package_versions
@@ -695,7 +695,12 @@ def _fit_write_overhead(m: Measurements, base: CostModel, transport: str,
            base.link(transport).kernel_buffer_bytes,
            "net.core.wmem_default: a unix stream socket's send buffer, which bounds the truesize "
            "of its queued writes", {}, {"sndbuf": sndbuf})
-    return {"kernel_buffer_bytes": sndbuf, "write_overhead_bytes": over, "write_charge": charge}
+    _param(params, f"{transport}.writable_fraction", UNIX_WRITABLE_FRACTION,
+           base.link(transport).writable_fraction,
+           "Linux constant (af_unix.c unix_writable): a unix socket polls writable at a quarter "
+           "of its send buffer", {})
+    return {"kernel_buffer_bytes": sndbuf, "write_overhead_bytes": over, "write_charge": charge,
+            "writable_fraction": UNIX_WRITABLE_FRACTION}
 
 
 def _fit_wakeups(m: Measurements, partial: CostModel, params: dict[str, Any]) -> WakeFit:

@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 SKB_SHINFO_BYTES = 320
 SKB_STRUCT_BYTES = 256
 SKB_MAX_HEAD_BYTES = 4096 - SKB_SHINFO_BYTES
+# A unix stream socket polls writable while its queued skbs take at most a quarter of its
+# sk_sndbuf: (sk_wmem_alloc << 2) <= sk_sndbuf (net/unix/af_unix.c unix_writable).
+UNIX_WRITABLE_FRACTION = 0.25
 
 
 def unix_skb_truesize(nbytes: int) -> int:
@@ -56,6 +59,15 @@ class LinkCosts(BaseModel):
         "__alloc_skb): the head rounded up to a kmalloc size with skb_shared_info, plus the "
         "sk_buff, plus any page fragments past SKB_MAX_HEAD (zsim.costs.unix_skb_truesize)"
     )
+    writable_fraction: float = Field(
+        1.0, gt=0, le=1, description="a sending engine that has no room in the kernel buffers "
+        "(its write returned EAGAIN), or that is above this mark with more messages waiting, "
+        "resumes only once what the buffers hold falls to this fraction of "
+        "kernel_buffer_bytes: the socket's POLLOUT, which libzmq's level-triggered poller "
+        "waits for (stream_engine_base.cpp out_event). A unix stream socket reports it at a "
+        "quarter of its sk_sndbuf (net/unix/af_unix.c unix_writable): 0.25. 1: at any room "
+        "(tcp here: its buffers never fill in the shipped scenarios)"
+    )
     connect_half_trips: int = Field(
         6, ge=0, description="one-way trips until the connecting engine is ready (TCP + ZMTP)"
     )
@@ -66,6 +78,11 @@ class LinkCosts(BaseModel):
         0.0, ge=0, description="mean of an exponential extra delay of each handshake: its "
         "I/O-thread wake-ups waiting for a CPU on a loaded host (0 = none)"
     )
+
+    @property
+    def writable_bytes(self) -> float:
+        """What the kernel buffers may hold for the sending socket to be writable (POLLOUT)."""
+        return self.kernel_buffer_bytes * self.writable_fraction
 
     def write_taken(self, nbytes: int) -> int:
         """The kernel buffer one write of ``nbytes`` takes (write_charge)."""
@@ -205,7 +222,8 @@ class CostModel(BaseModel):
     batch_bytes: int = Field(8192, ge=1, description="engine read/write batch (in/out_batch_size)")
     tcp: LinkCosts = LinkCosts()
     ipc: LinkCosts = LinkCosts(
-        latency_s=4e-6, kernel_buffer_bytes=400_000, connect_half_trips=4, bind_half_trips=5
+        latency_s=4e-6, kernel_buffer_bytes=400_000, writable_fraction=UNIX_WRITABLE_FRACTION,
+        connect_half_trips=4, bind_half_trips=5
     )
 
     def recording(self, messages: bool) -> CostModel:

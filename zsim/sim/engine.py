@@ -7,6 +7,11 @@ Modelled after libzmq's stream_engine_base_t (src/stream_engine_base.cpp):
   its bytes plus ``write_overhead_bytes`` of that room, or its skb's truesize (``write_charge``:
   a unix socket charges every queued skb's truesize to the sender's sk_sndbuf:
   net/unix/af_unix.c, unix_stream_sendmsg).
+- It writes again only on an out_event: the poller's POLLOUT (level-triggered: while the
+  buffers hold at most ``writable_fraction`` of their size; a unix socket's quarter), or a new
+  message in a pipe it had drained (activate_read → restart_output's speculative write). A
+  write that finds no room (EAGAIN) keeps its batch for the next one; a batch cut at
+  out_batch_size with more messages waiting above the mark waits for POLLOUT.
 - The receiving engine reads a batch (in_batch_size), decodes it, and pushes the messages into the
   session → socket pipe. When that pipe is full it stops reading (``_input_stopped``) until the
   socket's ``activate_write`` arrives; the kernel buffers then fill and push back on the sender.
@@ -102,7 +107,13 @@ class Wire:
         self.broken = False
 
     def has_room(self) -> bool:
+        """Whether a write is accepted: the kernel allocates its buffer while what the socket
+        holds is below the limit (sock_alloc_send_pskb), even if this one takes it over."""
         return self.in_flight < self.costs.kernel_buffer_bytes
+
+    def writable(self) -> bool:
+        """Whether the sender's poller reports POLLOUT (LinkCosts.writable_fraction)."""
+        return self.in_flight <= self.costs.writable_bytes
 
     def send(self, msgs: list[Any], nbytes: int) -> None:
         env = self.env
@@ -127,7 +138,7 @@ class Wire:
     def take(self) -> tuple[list[Any], int]:
         msgs, nbytes, taken = self.arrived.popleft()
         self.in_flight -= taken
-        if self.sender is not None:
+        if self.sender is not None and self.writable():
             self.sender.space_sleep.wake()
         return msgs, nbytes
 
@@ -157,6 +168,9 @@ class Engine:
         rx.receiver = self
         self.alive = True
         self.pending: deque[Any] = deque()
+        self.held: list[Any] = []  # the sending side's batch not yet written (_tx_loop)
+        self.held_bytes = 0
+        self.cut = False
         self.tx_sleep = Sleeper(env, costs.io_wakeup_s)
         self.space_sleep = Sleeper(env, costs.io_wakeup_s)
         self.rx_sleep = Sleeper(env, costs.io_wakeup_s)
@@ -179,6 +193,7 @@ class Engine:
     # PipeListener: both are commands to the I/O thread (a wake-up when it is idle).
     def read_activated(self, pipe: Pipe) -> None:
         self.tx_sleep.wake()
+        self.space_sleep.wake()  # restart_output: a speculative write of a held batch
 
     def command_posted(self) -> None:
         """Not charged: the I/O thread's posts cost it little next to its wake-ups."""
@@ -192,32 +207,42 @@ class Engine:
 
     def _tx_loop(self) -> Generator[simpy.Event, Any, None]:
         out, tx, io = self.out_pipe, self.tx, self.node.io
+        held = self.held  # the encoder's batch: pulled from the pipe, not yet written
         while self.alive:
-            if not out.check_read():
-                yield self.tx_sleep.wait()  # woken by the application thread's flush
-                if io.stranding is not None:
-                    yield from io.stranding.after_wake()
-                yield from self._woke()
-                continue
+            if not held:
+                if not out.check_read():
+                    yield self.tx_sleep.wait()  # woken by the application thread's flush
+                    if io.stranding is not None:
+                        yield from io.stranding.after_wake()
+                    yield from self._woke()
+                    continue
+                nbytes = 0
+                while nbytes < self.batch_bytes and out.check_read():
+                    msg = out.pop()
+                    held.append(msg)
+                    nbytes += msg.wire_size
+                # a batch cut at out_batch_size leaves the pipe's reader awake: no
+                # activate_read will come, only POLLOUT
+                self.cut = nbytes >= self.batch_bytes
+                self.held_bytes = nbytes
+                delay = io.busy(self.msg_cost * len(held) + self.byte_cost * nbytes)
+                if delay > 0:
+                    yield self.env.timeout(delay)
+                if not self.alive:
+                    return  # kill() counted the batch as lost
             if not tx.has_room():
+                # EAGAIN (tcp.cpp tcp_write returns 0): the batch stays in the encoder and the
+                # engine waits for POLLOUT, or for a speculative write (read_activated)
                 yield self.space_sleep.wait()
                 yield from self._woke()
                 continue
-            msgs: list[Any] = []
-            nbytes = 0
-            while nbytes < self.batch_bytes and out.check_read():
-                msg = out.pop()
-                msgs.append(msg)
-                nbytes += msg.wire_size
-            delay = io.busy(self.msg_cost * len(msgs) + self.byte_cost * nbytes)
-            if delay > 0:
-                yield self.env.timeout(delay)
-            if not self.alive:
-                self.node.count_destroyed(len(msgs))
-                return
-            tx.send(msgs, nbytes)
+            tx.send(list(held), self.held_bytes)
+            held.clear()
             if self.owes_settle:
                 yield from self._settle()
+            if self.cut and not tx.writable():
+                yield self.space_sleep.wait()  # no out_event until the buffers drain
+                yield from self._woke()
 
     def _rx_loop(self) -> Generator[simpy.Event, Any, None]:
         rx, inp, io = self.rx, self.in_pipe, self.node.io
@@ -268,8 +293,9 @@ class Engine:
         if not self.alive:
             return 0
         self.alive = False
-        lost = len(self.pending)
+        lost = len(self.pending) + len(self.held)
         self.pending.clear()
+        self.held.clear()
         self.tx.broken = True
         self.rx.broken = True
         lost += sum(len(m) for m, _, _ in self.rx.arrived)
@@ -282,4 +308,4 @@ class Engine:
 
     def queued(self) -> int:
         """Messages held by this engine or on their way to it."""
-        return len(self.pending) + self.rx.queued()
+        return len(self.pending) + len(self.held) + self.rx.queued()
