@@ -93,7 +93,7 @@ class Wire:
     """One direction of a byte stream: link latency and bandwidth, bounded kernel buffers."""
 
     __slots__ = ("arrived", "broken", "costs", "env", "in_flight", "link_free_at", "receiver",
-                 "sender", "transit")
+                 "sender", "transit", "writable_at")
 
     def __init__(self, env: simpy.Environment, costs: LinkCosts) -> None:
         self.env = env
@@ -105,6 +105,7 @@ class Wire:
         self.receiver: Engine | None = None
         self.sender: Engine | None = None
         self.broken = False
+        self.writable_at = costs.writable_bytes  # read on every take
 
     def has_room(self) -> bool:
         """Whether a write is accepted: the kernel allocates its buffer while what the socket
@@ -113,7 +114,7 @@ class Wire:
 
     def writable(self) -> bool:
         """Whether the sender's poller reports POLLOUT (LinkCosts.writable_fraction)."""
-        return self.in_flight <= self.costs.writable_bytes
+        return self.in_flight <= self.writable_at
 
     def send(self, msgs: list[Any], nbytes: int) -> None:
         env = self.env
@@ -169,8 +170,6 @@ class Engine:
         self.alive = True
         self.pending: deque[Any] = deque()
         self.held: list[Any] = []  # the sending side's batch not yet written (_tx_loop)
-        self.held_bytes = 0
-        self.cut = False
         self.tx_sleep = Sleeper(env, costs.io_wakeup_s)
         self.space_sleep = Sleeper(env, costs.io_wakeup_s)
         self.rx_sleep = Sleeper(env, costs.io_wakeup_s)
@@ -208,6 +207,7 @@ class Engine:
     def _tx_loop(self) -> Generator[simpy.Event, Any, None]:
         out, tx, io = self.out_pipe, self.tx, self.node.io
         held = self.held  # the encoder's batch: pulled from the pipe, not yet written
+        nbytes, cut = 0, False
         while self.alive:
             if not held:
                 if not out.check_read():
@@ -223,8 +223,7 @@ class Engine:
                     nbytes += msg.wire_size
                 # a batch cut at out_batch_size leaves the pipe's reader awake: no
                 # activate_read will come, only POLLOUT
-                self.cut = nbytes >= self.batch_bytes
-                self.held_bytes = nbytes
+                cut = nbytes >= self.batch_bytes
                 delay = io.busy(self.msg_cost * len(held) + self.byte_cost * nbytes)
                 if delay > 0:
                     yield self.env.timeout(delay)
@@ -236,11 +235,11 @@ class Engine:
                 yield self.space_sleep.wait()
                 yield from self._woke()
                 continue
-            tx.send(list(held), self.held_bytes)
-            held.clear()
+            tx.send(held, nbytes)
+            held = self.held = []
             if self.owes_settle:
                 yield from self._settle()
-            if self.cut and not tx.writable():
+            if cut and not tx.writable():
                 yield self.space_sleep.wait()  # no out_event until the buffers drain
                 yield from self._woke()
 
