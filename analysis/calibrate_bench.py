@@ -646,7 +646,7 @@ def run_benchmarks(plan: Plan, step: Callable[[str], None] = lambda _s: None) ->
     The repeated samples of the host's state, the slow-subscriber bursts (its sends' cost) and
     the round trips (its wake-ups), are spread evenly across the whole calibration, between
     the other measurements, instead of taken in one stretch of it: the host moves between
-    states over minutes (s35's 16 back-to-back bursts: a dropped send of 5.4 µs in 4 of them
+    states over minutes (s35's 16 back-to-back bursts: a dropped send of 5.4-6.1 µs in 4 of them
     and 7.8-9.3 µs in the others), and what the check meets is the mix over its minutes."""
     m = Measurements(plan)
     t0 = time.perf_counter()
