@@ -111,6 +111,7 @@ class MatrixResult:
     table: pd.DataFrame  # one row per criterion, point and node
     profiles: list[str]
     meta: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # more to write: relative path -> text
 
 
 def _point_label(point: Sequence[tuple[str, Any]]) -> str:
@@ -125,12 +126,17 @@ def run_matrix(
     seed: int = 0,
     progress: Callable[[], None] = lambda: None,
     live_phase: Callable[[Check], AbstractContextManager[object]] = lambda _: nullcontext(),
+    before_round: Callable[[Check, int], None] = lambda _c, _k: None,
+    more_profiles: Callable[[Check], Sequence[str]] = lambda _: (),
 ) -> pd.DataFrame:
     """Every run's metrics as one long frame. Every check's live runs come first, in matrix
     order, and then the simulations: a profile describes the host as it was when it was
     calibrated, and the host drifts over minutes, so the live runs go as near the calibration
     as they can (the model's runs do not depend on when they run). ``live_phase(check)``
-    wraps each check's live runs (to time them)."""
+    wraps each check's live runs (to time them); ``before_round(check, k)`` runs before
+    round k of them (to probe the host: ``host_tracking``), and ``more_profiles(check)``, asked
+    once every live run is done, names profiles to simulate that check under besides
+    ``profiles``."""
     rows: list[tuple[Any, ...]] = []
 
     def add(check: Check, label: str, backend: str, rep: int, result: RunResult) -> None:
@@ -141,9 +147,9 @@ def run_matrix(
     if live is not None:
         for check in checks:
             with live_phase(check):
-                _live_runs(check, profiles[0], live, seed, add)
+                _live_runs(check, profiles[0], live, seed, add, before_round)
     for check in checks:
-        _sim_runs(check, profiles, sim, seed, add)
+        _sim_runs(check, [*profiles, *more_profiles(check)], sim, seed, add)
     return pd.DataFrame(rows, columns=["check", "point", "backend", "rep", "node", "metric",
                                        "value"])
 
@@ -166,7 +172,8 @@ def _sim_runs(check: Check, profiles: Sequence[str | None], sim: Runner, seed: i
             add(check, label, f"sim:{sc.profile}", rep, sim(sc, s, stratum))
 
 
-def _live_runs(check: Check, profile: str | None, live: Runner, seed: int, add: _Add) -> None:
+def _live_runs(check: Check, profile: str | None, live: Runner, seed: int, add: _Add,
+               before_round: Callable[[Check, int], None]) -> None:
     """Live repetitions go round the grid (repetition 0 of every point, then 1, ...): the
     host's speed drifts over minutes, and back-to-back repetitions of one point would all see
     one stretch of it, so that its mean would carry the drift as an error. A point leaves the
@@ -178,6 +185,7 @@ def _live_runs(check: Check, profile: str | None, live: Runner, seed: int, add: 
     open_points = list(scenarios)
     done: dict[str, list[RunResult]] = {label: [] for label in scenarios}
     for rep, (s, stratum) in enumerate(repetitions(seed, check.live_max)):
+        before_round(check, rep)
         for label in open_points:
             result = live(scenarios[label], s, stratum)
             done[label].append(result)
@@ -320,14 +328,18 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
 
 def phase_lines(phases: dict[str, dict[str, Any]]) -> list[str]:
     """One line per check's live runs: when they began (after the calibration that wrote the
-    first profile checked, if known), how long they took and the host's steal meanwhile."""
+    first profile checked, if known), how long they took, the host's steal meanwhile and,
+    when it was probed, its speed against the profile's calibration (``host_speed``)."""
     lines = []
     for name, p in phases.items():
         age = p.get("profile_age_s")
         steal = p.get("host_steal")
+        speed = p.get("host_speed")
         lines.append(f"live {name}: {p['wall_s'] / 60:.1f} min"
                      + ("" if age is None else f", from {age / 60:.1f} min after the profile")
-                     + ("" if steal is None else f", host steal {steal:.2%}"))
+                     + ("" if steal is None else f", host steal {steal:.2%}")
+                     + ("" if not speed else f", the probe's send {speed['ratio']:.3f}x the "
+                        f"profile's ({speed['probes']} probes)"))
     return lines
 
 

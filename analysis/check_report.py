@@ -87,6 +87,9 @@ def _write(result: MatrixResult, out: Path) -> None:
     (out / "plots").mkdir()
     result.values.to_parquet(out / "values.parquet", index=False)
     result.table.to_parquet(out / "table.parquet", index=False)
+    for name, text in result.files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text)
     plots: list[tuple[str, Path]] = []
     for name, title, fig in (
         ("loss", "Slow-joiner loss distributions (sim vs live)",

@@ -264,11 +264,14 @@ def calibrate(out: str | None, quick: bool, name: str | None, timeout: float) ->
 @click.option("--quick", is_flag=True,
               help="One grid point per parameter and 2 repetitions (a first look, not a verdict).")
 @click.option("--no-live", is_flag=True, help="Skip the live runs (sim only: no verdicts).")
+@click.option("--track-host/--no-track-host", default=True, show_default=True,
+              help="Probe the host's speed before each round of live runs and also simulate "
+                   "each check under every calibrated profile scaled to it (PROFILE+host).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Root seed.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Write report.html, report.md, parquet tables and plots here.")
 def check_model(profiles: tuple[str, ...], only: tuple[str, ...], quick: bool, no_live: bool,
-                seed: int, out: str | None) -> None:
+                track_host: bool, seed: int, out: str | None) -> None:
     """Validate the model: the scenario matrix on both backends, pass/FAIL per tolerance.
 
     Checks (tolerance on sim vs live), in the order they run: REQ/REP round trip (8-24 live
@@ -290,6 +293,15 @@ def check_model(profiles: tuple[str, ...], only: tuple[str, ...], quick: bool, n
     calibration (the round trip and throughput, which follow the host most directly, first),
     and all simulations after them. The summary says when each check's live runs began, how
     long they took and the host's steal meanwhile (meta.json: live_phases).
+
+    The host's speed moves too (the live publisher's CPU per send: 0.88-1.05 of the model's
+    in five checks here), and the rows of small HWMs follow it. With --track-host (the
+    default), before each round of live runs one slow-subscriber burst repeats the
+    calibration's own probe of the cost of a send; each check is then simulated also under
+    each calibrated profile with its CPU costs scaled by the median of that check's probes
+    over the calibration's (column PROFILE+host; the profiles are written to the report's
+    profiles/ folder). The probes are runs of their own: nothing the check judges feeds the
+    model.
     """
     from zsim.analysis.check_model import (
         MATRIX,
@@ -319,16 +331,21 @@ def check_model(profiles: tuple[str, ...], only: tuple[str, ...], quick: bool, n
         def live(sc: Any, s: int, _stratum: Stratum) -> Any:
             return run_live(sc, seed=s, timeout=120.0)
 
+    import tempfile
     import time
     from collections.abc import Iterator
     from contextlib import contextmanager
     from datetime import UTC, datetime
 
+    from zsim.analysis.host_tracking import HostTracking
     from zsim.profile import load_profile
     from zsim.steal import cpu_times, steal_share, steal_warning
 
-    total = run_count(checks, len(chosen), live is not None)
-    created = load_profile(profiles[0]).meta.get("created") if profiles else None
+    loaded = [load_profile(p) for p in profiles]
+    tmp = tempfile.TemporaryDirectory(prefix="zsim-check-")
+    tracking = HostTracking(loaded, Path(tmp.name), live is not None and track_host)
+    total = run_count(checks, len(chosen) + len(tracking.profiles), live is not None)
+    created = loaded[0].meta.get("created") if loaded else None
     phases: dict[str, dict[str, Any]] = {}
 
     @contextmanager
@@ -341,18 +358,25 @@ def check_model(profiles: tuple[str, ...], only: tuple[str, ...], quick: bool, n
         phases[check.name] = {"started": start.isoformat(timespec="seconds"),
                               "profile_age_s": age, "wall_s": time.monotonic() - t0,
                               "host_steal": steal_share(before, cpu_times())}
+        speed = tracking.phase(check.name)
+        if speed:
+            phases[check.name]["host_speed"] = speed
 
     times_before = cpu_times()
-    with progress_bar(total, "check-model") as bar:
+    with tmp, progress_bar(total, "check-model") as bar:
         # both backends at the scenario's own record level: recording costs the live
         # application time (app_record_s), so the sim must record what live records
         values = run_matrix(checks, chosen, lambda sc, s, stratum: simulate(
-            sc, seed=s, stratum=stratum), live, seed, bar.update, live_phase)
+            sc, seed=s, stratum=stratum), live, seed, bar.update, live_phase,
+            tracking.before_round, tracking.more_profiles)
+        files = tracking.files()
     steal = steal_share(times_before, cpu_times())
     table = judge(values, checks)
-    result = MatrixResult(values, table, [str(p or "default") for p in chosen],
-                          {**matrix_meta(checks, [str(p or "default") for p in chosen], seed),
-                           "host_steal": steal, "live_phases": phases})
+    labels = [str(p or "default") for p in chosen]
+    result = MatrixResult(values, table, labels,
+                          {**matrix_meta(checks, labels, seed), "host_steal": steal,
+                           "live_phases": phases,
+                           "tracked_profiles": sorted(files)}, files=files)
     click.echo(table_text(table))
     for line in summary_lines(table) + phase_lines(phases):
         click.echo(line)
