@@ -101,6 +101,13 @@ def report(df: pd.DataFrame) -> float:
         if pre:
             print(f"  per wake: switched in → sendto {1e6 * np.median(pre):.1f} µs, "
                   f"sendto → sleep {1e6 * np.median(post):.1f} µs (medians of {len(pre)})")
+        latency = wake_latency(df, io, t0, t1)
+        if len(latency):
+            q = np.percentile(latency.latency, [10, 50, 90]) * 1e6
+            print(f"  woken → switched in: {q[1]:.1f} µs (10-90%: {q[0]:.1f}-{q[2]:.1f}; "
+                  f"{len(latency)} wakes); after an idle of under 50 µs "
+                  f"{1e6 * latency[latency.idle < 50e-6].latency.median():.1f} µs, longer "
+                  f"{1e6 * latency[latency.idle >= 50e-6].latency.median():.1f} µs")
         moved = df[(df.ev == "sched_migrate_task") & (df.get("who") == io)
                    & (df.t >= t0) & (df.t <= t1)]
         for i in sorted(order):
@@ -111,6 +118,20 @@ def report(df: pd.DataFrame) -> float:
             print(f"  no write for {1e3 * (b - a):.2f} ms from +{1e3 * (a - t0):.2f} ms "
                   f"({where})")
     return silent / total if total else float("nan")
+
+
+def wake_latency(df: pd.DataFrame, tid: int, t0: float, t1: float) -> pd.DataFrame:
+    """Each wake-up of thread ``tid`` between ``t0`` and ``t1``: from its sched_waking to its
+    next switch-in (``latency``), and how long it had been switched out before (``idle``)."""
+    wakes = df[(df.ev == "sched_waking") & (df.get("who") == tid)].t.to_numpy()
+    ins = df[(df.ev == "sched_switch") & (df.get("next") == tid)].t.to_numpy()
+    outs = df[(df.ev == "sched_switch") & (df.get("prev") == tid)].t.to_numpy()
+    rows = []
+    for w in wakes[(wakes >= t0) & (wakes <= t1)]:
+        after, before = ins[ins >= w], outs[outs <= w]
+        if len(after) and len(before):
+            rows.append((after[0] - w, w - before[-1]))
+    return pd.DataFrame(rows, columns=["latency", "idle"])
 
 
 def trace(events: tuple[str, ...], run: list[str], tool: str,
