@@ -173,6 +173,15 @@ class CostModel(BaseModel):
         "cold)"
     )
     io_wakeup_s: float = Field(5e-6, ge=0, description="an idle I/O thread wakes after this")
+    io_hot_wakeup_s: float | None = Field(
+        None, ge=0, description="an I/O thread idle for less than io_hot_idle_s wakes after "
+        "this instead: its core has not gone into a deep sleep yet (the guest's vCPU is still "
+        "halt-polling, or the idle governor chose a shallow state). None: io_wakeup_s"
+    )
+    io_hot_idle_s: float = Field(
+        0.0, ge=0, description="how long an I/O thread may have been idle (since its last "
+        "work) and still wake in io_hot_wakeup_s. 0: every wake-up takes io_wakeup_s"
+    )
     io_wake_cpu_s: float = Field(
         0.0, ge=0, description="CPU an I/O thread spends each time it wakes (epoll_wait, its "
         "mailbox, the socket calls' fixed cost): half before the wake's first batch of "

@@ -127,7 +127,8 @@ class SimNode:
         self.gil = world.gil  # None unless app threads share an interpreter lock (zsim.sim.gil)
         # the threads' core share (zsim.sim.cpu); None: each has a core of its own
         self.cpu = world.cpu if world.cpu.cores > 0 else None
-        self.io = IoThread(self.env, self.cpu)
+        self.io = IoThread(self.env, self.cpu, costs.io_wakeup_s, costs.io_hot_wakeup_s,
+                           costs.io_hot_idle_s)
         self.app_core = self.cpu.thread() if self.cpu is not None else -1
         if self.cpu is not None and costs.io_strand_per_msg > 0 and costs.io_strand_s > 0:
             self.io.stranding = Stranding(
