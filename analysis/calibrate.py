@@ -710,7 +710,7 @@ def _fit_wakeups(m: Measurements, partial: CostModel, params: dict[str, Any]) ->
     no_wait = {t: partial.link(t).model_copy(update={"latency_s": 0.0}) for t in ("tcp", "ipc")}
     # the RTT runs record every message: their app costs include app_record_s
     m0 = partial.recording(True).model_copy(update={"io_wakeup_s": 0.0, "app_wakeup_s": 0.0,
-                                                    **no_wait})
+                                                    "io_hot_wakeup_s": None, **no_wait})
     fixed = {t: reqrep_rtt(m0, t, RTT_SIZE) / 2 for t in transports}
     lat0 = {t: partial.link(t).latency_s for t in transports}
     fit = solve_wakeups(rtt, fixed, lat0)
@@ -725,6 +725,73 @@ def _fit_wakeups(m: Measurements, partial: CostModel, params: dict[str, Any]) ->
         _param(params, f"{t}.latency_s", fit.latency_s[t], lat0[t],
                "REQ/REP round trip: this transport's remainder after the shared wake-ups",
                {"rel_residual_fitted": fit.rtt_residuals[t]})
+    return fit
+
+
+@dataclass(frozen=True)
+class HotWakeFit:
+    saving_s: float | None  # what a hot wake saves (transports averaged); None: not measured
+    idle_s: float
+    per_transport_s: dict[str, float]
+
+
+def fit_hot_wake(curves: dict[str, dict[float, float]], rtt: dict[str, float],
+                 hot_gap_s: float = 100e-6) -> HotWakeFit:
+    """What an I/O thread's wake-up after a short idle saves, from one-way times by idle gap
+    (``curves``: transport → gap → median one-way time; two I/O wake-ups per message).
+
+    Per transport: the hot time is the fastest at gaps up to ``hot_gap_s``; the reference is
+    the time at a gap of that transport's round trip (log-interpolated), the idle after which
+    the round trip's wake-ups, which ``io_wakeup_s`` was fitted to, happen. A hot wake saves
+    half their difference. The window is where the curve first passes halfway from the hot
+    time to the reference (the geometric mean of the gaps either side); fit_model caps it at
+    half a round trip's application turn. A step is what the model has; the measured curve
+    rises over 0.1-0.8 ms, so the wake-ups in between keep the round trip's figure."""
+    savings, windows = {}, []
+    for t, curve in curves.items():
+        if t not in rtt or len(curve) < 2:
+            continue
+        gaps = np.array(sorted(curve))
+        times = np.array([curve[g] for g in gaps])
+        hot = float(times[gaps <= hot_gap_s].min()) if (gaps <= hot_gap_s).any() else math.nan
+        ref = float(np.interp(np.log(rtt[t]), np.log(gaps), times))
+        if not math.isfinite(hot):
+            continue
+        savings[t] = max(0.0, (ref - hot) / 2)
+        above = np.flatnonzero((times > (hot + ref) / 2) & (gaps > hot_gap_s / 2))
+        k = int(above[0]) if above.size else len(gaps) - 1
+        windows.append(float(np.sqrt(gaps[max(k - 1, 0)] * gaps[k])))
+    if not savings:
+        return HotWakeFit(None, 0.0, {})
+    idle = min(windows)
+    return HotWakeFit(float(np.mean(list(savings.values()))), idle, savings)
+
+
+def _fit_hot_wake(m: Measurements, params: dict[str, Any]) -> HotWakeFit:
+    curves: dict[str, dict[float, float]] = {}
+    for t in sorted({r["transport"] for r in m.one_way}):
+        runs = [r for r in m.one_way if r["transport"] == t]
+        gaps = runs[0]["gaps_s"]
+        curves[t] = {g: float(np.median([r["median_s"][k] for r in runs]))
+                     for k, g in enumerate(gaps)}
+    rtt = {t: float(np.mean([r["mean_s"] for r in m.rtt if r["transport"] == t]))
+           for t in sorted({r["transport"] for r in m.rtt})}
+    fit = fit_hot_wake(curves, rtt)
+    base = CostModel()
+    how = ("PUSH→PULL one-way times after idles of 25-800 µs (a busy-polling receiver: two "
+           "I/O wake-ups a message): io_wakeup_s minus half of (the time at a gap of the "
+           "round trip - the fastest at gaps up to 100 µs), transports averaged")
+    quality = {"saving_s": fit.per_transport_s, "one_way_s": curves, "rtt_s": rtt}
+    if fit.saving_s is None:
+        _param(params, "io_hot_wakeup_s", None, base.io_hot_wakeup_s,
+               "not measured: io_wakeup_s", {})
+        _param(params, "io_hot_idle_s", 0.0, base.io_hot_idle_s, "not measured: off", {})
+        return fit
+    _param(params, "io_hot_wakeup_s", None, base.io_hot_wakeup_s, how, quality, m.one_way)
+    _param(params, "io_hot_idle_s", fit.idle_s, base.io_hot_idle_s,
+           "the same curves: where one passes halfway from its hot time to the round trip's "
+           "(the geometric mean of the gaps either side), the smallest, at most half the "
+           "round trip's application turn (app wake-up, recv and send)", quality)
     return fit
 
 
@@ -807,6 +874,18 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
         "engine_msg_s": eng.intercept, "engine_byte_s": eng.slope,
         "command_interval_s": interval})
     wake = _fit_wakeups(m, partial, params)
+    hot = _fit_hot_wake(m, params)
+    hot_wakeup, hot_idle = None, 0.0
+    if hot.saving_s is not None:
+        # a round trip's sending I/O thread idles one application turn (wake-up, recv, send,
+        # each recorded): half of it keeps every round-trip wake-up out of the window, as
+        # io_wakeup_s was fitted (closed_forms.reqrep_rtt)
+        rec = partial.recording(True)
+        turn = wake.app_s + rec.app_recv_s + rec.app_send_s
+        hot_wakeup, hot_idle = max(0.0, wake.io_s - hot.saving_s), min(hot.idle_s, turn / 2)
+        params["io_hot_wakeup_s"]["value"] = hot_wakeup
+        params["io_hot_idle_s"]["value"] = hot_idle
+        params["io_hot_idle_s"]["quality"]["round_trip_turn_s"] = turn
     links: dict[str, dict[str, Any]] = {}
     joins: dict[str, Any] = {}
     for t in m.plan.transports:
@@ -830,6 +909,8 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     # phase it has at a subscriber's join comes from the sends' own timing (app_sleep_late_*)
     extra = {"command_phase": "first_send"}
     model = CostModel.model_validate({**partial.model_dump(), "io_wakeup_s": wake.io_s,
+                                      "io_hot_wakeup_s": hot_wakeup,
+                                      "io_hot_idle_s": hot_idle,
                                       "app_wakeup_s": wake.app_s, **links, **extra})
     fit_doc = {"tool": "zsim calibrate", "quick": m.plan.quick, "plan": asdict(m.plan),
                "parameters": params,

@@ -104,6 +104,11 @@ class Plan:
     # its per-run CV of 0.18-0.28 left 16 runs' median ±6-9%; 24 runs, ±5-7%
     spaced_sizes: tuple[int, ...] = (10, 100, 1000, 4000)
     spaced_reps: int = 3  # one fill a stall disturbs (writes coalesce) is outvoted: median
+    # one-way times after an idle of each gap: hot wake-ups up to ~100 µs here, slower ones
+    # from 0.2 ms; 300 messages per gap on each of three connections
+    wake_gaps_s: tuple[float, ...] = (25e-6, 50e-6, 100e-6, 200e-6, 400e-6, 800e-6)
+    wake_msgs: int = 300
+    wake_reps: int = 3
     post_sends: int = 2000
     timeout: float = 60.0
 
@@ -117,13 +122,13 @@ class Plan:
                    join_runs=3, cap_sizes=(100, 10000), cap_hwms=(10, 1000),
                    engine_sizes=(10, 1000, 100000), engine_count=50_000,
                    engine_bytes=10_000_000, engine_reps=1, probes=15, gil_runs=1, post_runs=1,
-                   spaced_sizes=(10, 1000), spaced_reps=1,
+                   spaced_sizes=(10, 1000), spaced_reps=1, wake_msgs=100, wake_reps=1,
                    post_sends=500, strand_runs=2,
                    timeout=timeout)
 
     def steps(self) -> int:
         n_app = len(self.app_sizes) * len(self.app_transports)  # a step per size, all reps
-        per_transport = (self.rtt_runs + self.join_runs
+        per_transport = (self.rtt_runs + self.join_runs + 1
                          + len(self.cap_sizes) * len(self.cap_hwms) + len(self.engine_sizes))
         spaced = len(self.spaced_sizes) if "ipc" in self.transports else 0
         return n_app + len(self.transports) * per_transport + spaced + self.strand_runs + 3
@@ -144,6 +149,7 @@ class Measurements:
     gil: list[dict[str, float]] = field(default_factory=list)
     posts: list[dict[str, float]] = field(default_factory=list)
     strands: list[dict[str, Any]] = field(default_factory=list)
+    one_way: list[dict[str, Any]] = field(default_factory=list)
     tsc: dict[str, Any] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     wall_s: float = 0.0
@@ -440,6 +446,46 @@ def _fill(transport: str, size: int, sndhwm: int, rcvhwm: int, gap_s: float = 0.
             while clock() < end:
                 pass
     return None
+
+
+def one_way(transport: str, gaps_s: Sequence[float], n: int) -> dict[str, Any]:
+    """Times of 100 B PUSH→PULL messages over one connection, from the send call to the
+    PULL's recv returning it, each sent after an idle of the next of ``gaps_s`` in turn since
+    the last one arrived (``n`` per gap): the per-gap medians. The application thread
+    busy-polls the PULL (recv NOBLOCK) and never sleeps; what moves with the gap is the two
+    I/O threads' wake-ups (the sender's to write, the receiver's to read) after that long an
+    idle. The gaps take turns on one connection, so that where the scheduler put its threads
+    (which moves these times by ~25 µs from one connection to the next here) is the same for
+    all of them."""
+    with _two_sides() as (cs, cr, tmp):
+        pull = _socket(cr, zmq.PULL)
+        pull.bind(_endpoint(transport, tmp))
+        push = _socket(cs, zmq.PUSH)
+        push.connect(pull.getsockopt_string(zmq.LAST_ENDPOINT))
+        time.sleep(0.05)
+        clock, buf = time.perf_counter, b"x" * 100
+        times: list[list[float]] = [[] for _ in gaps_s]
+        deadline = time.monotonic() + BARE_WAIT_MS / 1000
+        settle = n // 5  # the first of each gap's block: the host adapting to the new gap
+        for k in range(n * len(gaps_s)):
+            t0 = clock()
+            push.send(buf)
+            while True:
+                try:
+                    pull.recv(zmq.NOBLOCK)
+                    break
+                except zmq.Again:
+                    if time.monotonic() > deadline:
+                        raise ZsimError(f"one-way {transport}: a message did not arrive in "
+                                        f"{BARE_WAIT_MS / 1000:.0f} s") from None
+            t1 = clock()
+            if k % n >= settle:
+                times[k // n].append(t1 - t0)
+            gap = gaps_s[min(len(gaps_s) - 1, (k + 1) // n)]  # the idle before the next send
+            while clock() < t1 + gap:
+                pass
+    return {"transport": transport, "gaps_s": list(gaps_s), "n": n,
+            "median_s": [float(np.median(t)) for t in times]}
 
 
 def engine(transport: str, size: int, count: int) -> dict[str, Any]:
@@ -759,7 +805,13 @@ def _per_transport(plan: Plan, m: Measurements, transport: str,
             step(f"engine {transport} {size} B")
         return run
 
-    blocks = [joins, *(fill(h, size) for h in plan.cap_hwms for size in plan.cap_sizes)]
+    def wakes() -> None:
+        m.one_way += [one_way(transport, plan.wake_gaps_s, plan.wake_msgs)
+                      for _ in range(plan.wake_reps)]
+        step(f"wake-ups {transport}")
+
+    blocks = [joins, wakes,
+              *(fill(h, size) for h in plan.cap_hwms for size in plan.cap_sizes)]
     if transport == "ipc":
         blocks += [spaced_fill(size) for size in plan.spaced_sizes]
     return blocks + [flow(size) for size in plan.engine_sizes]

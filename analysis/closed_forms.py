@@ -189,12 +189,16 @@ def predict_slow_subscriber(sc: Scenario) -> list[Prediction]:
 # --- request/reply ----------------------------------------------------------------------------
 
 
-def reqrep_rtt(costs: CostModel, transport: str, size: int = 5) -> float:
-    """One request/reply round trip with no service time: each way a send call, the I/O
-    wake-up (its latency and the CPU before the message) and engine work on both sides, the
-    link, and the receiver's wake-up and recv.
+def reqrep_rtt(costs: CostModel, transport: str, size: int = 5, service: float = 0.0) -> float:
+    """One request/reply round trip, less the service time: each way a send call, the I/O
+    wake-ups (their latency and the CPU before the message) and engine work on both sides,
+    the link, and the receiver's wake-up and recv.
     (The command a send posts to the sleeping reader, command_post_s, delays the sender's next
-    call, not this message: the reader is woken as it is posted.)"""
+    call, not this message: the reader is woken as it is posted.)
+    The sending side's I/O thread last worked one application turn earlier, when it read the
+    message being answered (the application's wake-up, recv, ``service`` and send): it wakes
+    hot when that is under ``io_hot_idle_s``. The receiving side's has been idle about a
+    round trip: it wakes in ``io_wakeup_s``."""
     if transport == "inproc":
         one_way = costs.app_send_s + costs.app_wakeup_s + costs.app_recv_s
     else:
@@ -203,7 +207,10 @@ def reqrep_rtt(costs: CostModel, transport: str, size: int = 5) -> float:
         # the part of an I/O wake-up's CPU that comes before the message (the rest follows
         # its write or its push into the pipe: zsim.sim.engine)
         wake_cpu = costs.io_wake_cpu_s * IO_WAKE_CPU_BEFORE
-        one_way = (costs.app_send_s + 2 * (costs.io_wakeup_s + wake_cpu) + engine
+        turn = costs.app_wakeup_s + costs.app_recv_s + service + costs.app_send_s
+        hot = costs.io_wakeup_s if costs.io_hot_wakeup_s is None else costs.io_hot_wakeup_s
+        send_wake = hot if turn < costs.io_hot_idle_s else costs.io_wakeup_s
+        one_way = (costs.app_send_s + send_wake + costs.io_wakeup_s + 2 * wake_cpu + engine
                    + link.latency_s + costs.app_wakeup_s + costs.app_recv_s)
     return 2 * one_way
 
@@ -211,7 +218,7 @@ def reqrep_rtt(costs: CostModel, transport: str, size: int = 5) -> float:
 def predict_reqrep(sc: Scenario) -> list[Prediction]:
     p = sc.params
     requests, service = int(p["requests"]), float(p["service"])
-    rtt = reqrep_rtt(app_costs_of(sc), str(p["transport"])) + service
+    rtt = reqrep_rtt(app_costs_of(sc), str(p["transport"]), service=service) + service
     return [
         Prediction("client", "replies", requests, "every request is answered"),
         Prediction("client", "rtt_mean_s", rtt, "service time + messaging round trip; "
@@ -221,7 +228,8 @@ def predict_reqrep(sc: Scenario) -> list[Prediction]:
 
 def predict_server_crash(sc: Scenario) -> list[Prediction]:
     p = sc.params
-    rtt = reqrep_rtt(app_costs_of(sc), str(p["transport"])) + float(p["service"])
+    service = float(p["service"])
+    rtt = reqrep_rtt(app_costs_of(sc), str(p["transport"]), service=service) + service
     replies = min(int(p["requests"]), math.floor(float(p["crash_at"]) / rtt))
     return [
         Prediction("client", "replies", replies, "replies completed before the crash"),

@@ -34,6 +34,7 @@ SHORT_METHODS = (  # first match wins
     ("io_strand", "burst: missed credits, wait"),
     ("io_wake_cpu", "spaced sends, I/O CPU"),
     ("cpu_cores", "os.cpu_count"),
+    ("io_hot", "one-way times by idle gap"),
     ("io_wakeup", "REQ/REP RTT equation"),
     ("app_wakeup", "REQ/REP RTT equation"),
     ("app_", "live send/recv calls, LS on size"),
@@ -146,6 +147,9 @@ def fmt_quality(q: dict[str, Any]) -> str:
     if "bursts_cv" in q:
         parts.append(f"app_costs {_cv(q['app_costs_cv'])}, bursts {_cv(q['bursts_cv'])}, "
                      f"{q['dof']} dof")
+    if "saving_s" in q:
+        parts.append("hot wake saves " + ", ".join(
+            f"{t} {fmt_seconds(v)}" for t, v in sorted(q["saving_s"].items())))
     if "probe_max_over_interval" in q:
         parts.append(f"probe ≤ C: {q['probe_share_within']:.0%}, "
                      f"max {q['probe_max_over_interval']:.2f} C")
