@@ -95,8 +95,11 @@ class Plan:
     engine_reps: int = 3  # the median counts: page faults and descheduling only slow a run
     probes: int = 40
     gil_runs: int = 15  # the lock share swings run to run (0-74% over ten calibrations' runs):
-    # enough for its median and spread (app_gil_wait_sigma)
-    post_runs: int = 3
+    # enough for its median and spread (app_gil_wait_sigma); spread over the calibration, as
+    # its median moved from 0.70 (s42) to 0.52 (s43) between two 15-run blocks, 4 SEs, while
+    # the checks after them both got 53-55 live at inproc HWM 10
+    post_runs: int = 7  # the fastest counts: a woken I/O thread placed on the sender's own
+    # core runs first, and the send comes out 17-20 µs instead of 4-7 (2 runs of 3 in s43)
     strand_runs: int = 24  # tcp; 0-2 strands long enough to cost a credit per run, and
     # the runs' received spread 475-1137 (s32): 10 runs left the fitted amount ±2x between
     # calibrations (0.0024-0.0057 per message in s30-s32). The same bursts give the dropped
@@ -131,7 +134,8 @@ class Plan:
         per_transport = (self.rtt_runs + self.join_runs + 1
                          + len(self.cap_sizes) * len(self.cap_hwms) + len(self.engine_sizes))
         spaced = len(self.spaced_sizes) if "ipc" in self.transports else 0
-        return n_app + len(self.transports) * per_transport + spaced + self.strand_runs + 3
+        return (n_app + len(self.transports) * per_transport + spaced + self.strand_runs
+                + self.gil_runs + 2)
 
 
 @dataclass
@@ -722,7 +726,8 @@ def spread(items: Sequence[T], n: int) -> list[list[T]]:
 
 def _host_samples(plan: Plan, m: Measurements, interval: float,
                   step: Callable[[str], None]) -> list[list[Callable[[], None]]]:
-    """The repeated host-state samples, by kind: the bursts, and each transport's round trips.
+    """The repeated host-state samples, by kind: the bursts, the interpreter-lock probes and
+    each transport's round trips.
     The bursts run over tcp: its kernel buffers coalesce small writes and never fill here
     (ipc's can: each write costs it a whole skb), so a missed credit is the I/O thread's
     alone."""
@@ -738,7 +743,14 @@ def _host_samples(plan: Plan, m: Measurements, interval: float,
             step(f"rtt {transport}")
         return run
 
+    def lock(k: int) -> Callable[[], None]:
+        def run() -> None:
+            m.gil += gil_probe(1, k, plan.timeout)
+            step("interpreter lock")
+        return run
+
     return [[burst(k) for k in range(plan.strand_runs)],
+            [lock(k) for k in range(plan.gil_runs)],
             *([trip(t, k) for k in range(plan.rtt_runs)] for t in plan.transports)]
 
 
@@ -759,12 +771,7 @@ def _blocks(plan: Plan, m: Measurements, step: Callable[[str], None]
             step(f"app costs {transport} {size} B")
         return run
 
-    def gil() -> None:
-        m.gil = gil_probe(plan.gil_runs, len(m.app), plan.timeout)
-        step("interpreter lock")
-
-    blocks = [throttle, *(app(t, size) for t in plan.app_transports for size in plan.app_sizes),
-              gil]
+    blocks = [throttle, *(app(t, size) for t in plan.app_transports for size in plan.app_sizes)]
     for transport in plan.transports:
         blocks += _per_transport(plan, m, transport, step)
     return blocks

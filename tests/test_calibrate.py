@@ -447,9 +447,9 @@ def test_spread_cuts_items_into_even_runs() -> None:
 
 def test_host_samples_are_spread_across_the_calibration(monkeypatch: pytest.MonkeyPatch
                                                          ) -> None:
-    """The bursts and round trips, which the host's speed and wake-ups are fitted to, go
-    between the other measurements from the start to the end, not in one stretch; every
-    measurement still runs once and reports one step."""
+    """The bursts, lock probes and round trips, which the host's speed, its interpreter lock
+    and wake-ups are fitted to, go between the other measurements from the start to the end,
+    not in one stretch; every measurement still runs once and reports one step."""
     import zsim.analysis.calibrate_bench as bench
 
     order: list[str] = []
@@ -471,15 +471,17 @@ def test_host_samples_are_spread_across_the_calibration(monkeypatch: pytest.Monk
     monkeypatch.setattr(bench, "engine", fake("engine", lambda: {"per_msg_s": 1.0}))
     monkeypatch.setattr(bench, "strands", fake("burst", {}))
     monkeypatch.setattr(bench, "rtt", fake("rtt", lambda: {"transport": "?"}))
+    monkeypatch.setattr(bench, "one_way", fake("one_way", {}))
     plan = Plan()
     steps: list[str] = []
     m = bench.run_benchmarks(plan, steps.append)
     assert len(steps) == plan.steps() and steps[-1] == "done"
     assert len(m.strands) == plan.strand_runs and len(m.rtt) == 2 * plan.rtt_runs
-    for kind in ("burst", "rtt tcp", "rtt ipc"):
+    assert order.count("gil") == plan.gil_runs
+    for kind in ("burst", "gil", "rtt tcp", "rtt ipc"):
         at = [k for k, name in enumerate(order) if name == kind]
         # from the first fifth of the calibration to its last tenth, never two in a row
         assert at[0] < len(order) / 5 and at[-1] > len(order) * 0.9, kind
         assert all(b - a > 1 for a, b in itertools.pairwise(at)), kind
-    others = [name for name in order if name.split()[0] not in ("burst", "rtt")]
+    others = [name for name in order if name.split()[0] not in ("burst", "gil", "rtt")]
     assert others[:4] == ["tsc", "probe", "post", "post"] and others[-1] == "engine ipc"
