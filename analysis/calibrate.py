@@ -497,7 +497,7 @@ def _fit_post(m: Measurements, base: CostModel, params: dict[str, Any]) -> float
     value = max(0.0, float(np.min(extra)))
     _param(params, "command_post_s", value, base.command_post_s,
            "bare tcp PUSH sends 40 µs apart: to a PULL (each wakes the sleeping I/O thread) minus "
-           "to nobody (the pipe just fills); the fastest run", {"differences_s": extra}, m.posts)
+           "to nobody (the pipe just fills); the fastest run", {"post_runs_s": extra}, m.posts)
     return value
 
 

@@ -147,6 +147,9 @@ def fmt_quality(q: dict[str, Any]) -> str:
     if "bursts_cv" in q:
         parts.append(f"app_costs {_cv(q['app_costs_cv'])}, bursts {_cv(q['bursts_cv'])}, "
                      f"{q['dof']} dof")
+    if q.get("post_runs_s"):
+        runs = q["post_runs_s"]
+        parts.append(f"fastest of {len(runs)} runs, median {fmt_seconds(float(np.median(runs)))}")
     if "saving_s" in q:
         parts.append("hot wake saves " + ", ".join(
             f"{t} {fmt_seconds(v)}" for t, v in sorted(q["saving_s"].items())))
