@@ -3,7 +3,10 @@
 A profile describes its host as it was when calibrated, and a host's speed drifts over the
 tens of minutes a check takes: in five checks (s37-s41) the live slow-subscriber publisher's
 CPU per send came out 0.88-1.05 of the model's, and the rows whose ``received`` follows it
-(HWM 10: how many throttle intervals a burst spans) went high or low with it.
+(HWM 10: how many throttle intervals a burst spans) went high or low with it. (That ratio
+compares CPU time with a cost fitted to the gaps between sends; on the next host it was 0.87
+in a check whose probes found the host at 0.99 of its calibration, so it is no speed gauge
+of its own: the probe below measures what the profile was fitted to.)
 
 So check-model repeats one of the calibration's measurements while it runs: before each
 round of a check's live runs, one slow-subscriber burst at the calibration's own settings

@@ -295,7 +295,7 @@ def check_model(profiles: tuple[str, ...], only: tuple[str, ...], quick: bool, n
     long they took and the host's steal meanwhile (meta.json: live_phases).
 
     The host's speed moves too (the live publisher's CPU per send: 0.88-1.05 of the model's
-    in five checks here), and the rows of small HWMs follow it. With --track-host (the
+    in five checks on an earlier host), and the rows of small HWMs follow it. With --track-host (the
     default), before each round of live runs one slow-subscriber burst repeats the
     calibration's own probe of the cost of a send; each check is then simulated also under
     each calibrated profile with its CPU costs scaled by the median of that check's probes
