@@ -491,8 +491,8 @@ def _fit_post(m: Measurements, base: CostModel, params: dict[str, Any]) -> float
     if not m.posts:
         return _unmeasured(params, "command_post_s", base, "not measured: default")
     # a run whose woken I/O thread shares the sender's core pays for that thread's work in
-    # its sends (17-20 µs against 4-7 here); the model charges that work to the I/O thread
-    # and the shared cores (zsim.sim.cpu), so the post is the run where it ran elsewhere
+    # its sends (17-20 µs against 4-7 here: Plan.post_runs); the model charges that work to
+    # the I/O thread and the shared cores (zsim.sim.cpu), so the post is the fastest run
     extra = [r["woken_send_s"] - r["idle_send_s"] for r in m.posts]
     value = max(0.0, float(np.min(extra)))
     _param(params, "command_post_s", value, base.command_post_s,
@@ -707,10 +707,15 @@ def _fit_write_overhead(m: Measurements, base: CostModel, transport: str,
             "writable_fraction": UNIX_WRITABLE_FRACTION}
 
 
+def _rtt_means(m: Measurements) -> dict[str, float]:
+    """Each transport's live round trip: the mean over runs of each run's mean."""
+    return {t: float(np.mean([r["mean_s"] for r in m.rtt if r["transport"] == t]))
+            for t in sorted({r["transport"] for r in m.rtt})}
+
+
 def _fit_wakeups(m: Measurements, partial: CostModel, params: dict[str, Any]) -> WakeFit:
-    transports = sorted({r["transport"] for r in m.rtt})
-    rtt = {t: float(np.mean([r["mean_s"] for r in m.rtt if r["transport"] == t]))
-           for t in transports}
+    rtt = _rtt_means(m)
+    transports = list(rtt)
     no_wait = {t: partial.link(t).model_copy(update={"latency_s": 0.0}) for t in ("tcp", "ipc")}
     # the RTT runs record every message: their app costs include app_record_s
     m0 = partial.recording(True).model_copy(update={"io_wakeup_s": 0.0, "app_wakeup_s": 0.0,
@@ -753,50 +758,56 @@ def fit_hot_wake(curves: dict[str, dict[float, float]], rtt: dict[str, float],
     rises over 0.1-0.8 ms, so the wake-ups in between keep the round trip's figure."""
     savings, windows = {}, []
     for t, curve in curves.items():
-        if t not in rtt or len(curve) < 2:
-            continue
         gaps = np.array(sorted(curve))
-        times = np.array([curve[g] for g in gaps])
-        hot = float(times[gaps <= hot_gap_s].min()) if (gaps <= hot_gap_s).any() else math.nan
-        ref = float(np.interp(np.log(rtt[t]), np.log(gaps), times))
-        if not math.isfinite(hot):
+        short = gaps <= hot_gap_s
+        if t not in rtt or len(curve) < 2 or not short.any():
             continue
+        times = np.array([curve[g] for g in gaps])
+        hot = float(times[short].min())
+        ref = float(np.interp(np.log(rtt[t]), np.log(gaps), times))
         savings[t] = max(0.0, (ref - hot) / 2)
         above = np.flatnonzero((times > (hot + ref) / 2) & (gaps > hot_gap_s / 2))
         k = int(above[0]) if above.size else len(gaps) - 1
         windows.append(float(np.sqrt(gaps[max(k - 1, 0)] * gaps[k])))
     if not savings:
         return HotWakeFit(None, 0.0, {})
-    idle = min(windows)
-    return HotWakeFit(float(np.mean(list(savings.values()))), idle, savings)
+    return HotWakeFit(float(np.mean(list(savings.values()))), min(windows), savings)
 
 
-def _fit_hot_wake(m: Measurements, params: dict[str, Any]) -> HotWakeFit:
+def _fit_hot_wake(m: Measurements, partial: CostModel, wake: WakeFit,
+                  params: dict[str, Any]) -> tuple[float | None, float]:
+    """(io_hot_wakeup_s, io_hot_idle_s): the cold wake-up less the saving, and the window at
+    most half a round trip's application turn: the sending I/O thread idles one turn (wake-up,
+    recv, send, each recorded), and half of it keeps every round-trip wake-up out of the
+    window, as io_wakeup_s was fitted (closed_forms.reqrep_rtt)."""
     curves: dict[str, dict[float, float]] = {}
     for t in sorted({r["transport"] for r in m.one_way}):
         runs = [r for r in m.one_way if r["transport"] == t]
         gaps = runs[0]["gaps_s"]
         curves[t] = {g: float(np.median([r["median_s"][k] for r in runs]))
                      for k, g in enumerate(gaps)}
-    rtt = {t: float(np.mean([r["mean_s"] for r in m.rtt if r["transport"] == t]))
-           for t in sorted({r["transport"] for r in m.rtt})}
+    rtt = _rtt_means(m)
     fit = fit_hot_wake(curves, rtt)
     base = CostModel()
     how = ("PUSH→PULL one-way times after idles of 25-800 µs (a busy-polling receiver: two "
            "I/O wake-ups a message): io_wakeup_s minus half of (the time at a gap of the "
            "round trip - the fastest at gaps up to 100 µs), transports averaged")
-    quality = {"saving_s": fit.per_transport_s, "one_way_s": curves, "rtt_s": rtt}
     if fit.saving_s is None:
         _param(params, "io_hot_wakeup_s", None, base.io_hot_wakeup_s,
                "not measured: io_wakeup_s", {})
         _param(params, "io_hot_idle_s", 0.0, base.io_hot_idle_s, "not measured: off", {})
-        return fit
-    _param(params, "io_hot_wakeup_s", None, base.io_hot_wakeup_s, how, quality, m.one_way)
-    _param(params, "io_hot_idle_s", fit.idle_s, base.io_hot_idle_s,
+        return None, 0.0
+    rec = partial.recording(True)
+    turn = wake.app_s + rec.app_recv_s + rec.app_send_s
+    hot, idle = max(0.0, wake.io_s - fit.saving_s), min(fit.idle_s, turn / 2)
+    quality = {"saving_s": fit.per_transport_s, "one_way_s": curves, "rtt_s": rtt}
+    _param(params, "io_hot_wakeup_s", hot, base.io_hot_wakeup_s, how, quality, m.one_way)
+    _param(params, "io_hot_idle_s", idle, base.io_hot_idle_s,
            "the same curves: where one passes halfway from its hot time to the round trip's "
            "(the geometric mean of the gaps either side), the smallest, at most half the "
-           "round trip's application turn (app wake-up, recv and send)", quality)
-    return fit
+           "round trip's application turn (app wake-up, recv and send)",
+           {**quality, "round_trip_turn_s": turn})
+    return hot, idle
 
 
 def _join_distribution(samples: list[dict[str, Any]], interval: float) -> dict[str, Any]:
@@ -878,18 +889,7 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
         "engine_msg_s": eng.intercept, "engine_byte_s": eng.slope,
         "command_interval_s": interval})
     wake = _fit_wakeups(m, partial, params)
-    hot = _fit_hot_wake(m, params)
-    hot_wakeup, hot_idle = None, 0.0
-    if hot.saving_s is not None:
-        # a round trip's sending I/O thread idles one application turn (wake-up, recv, send,
-        # each recorded): half of it keeps every round-trip wake-up out of the window, as
-        # io_wakeup_s was fitted (closed_forms.reqrep_rtt)
-        rec = partial.recording(True)
-        turn = wake.app_s + rec.app_recv_s + rec.app_send_s
-        hot_wakeup, hot_idle = max(0.0, wake.io_s - hot.saving_s), min(hot.idle_s, turn / 2)
-        params["io_hot_wakeup_s"]["value"] = hot_wakeup
-        params["io_hot_idle_s"]["value"] = hot_idle
-        params["io_hot_idle_s"]["quality"]["round_trip_turn_s"] = turn
+    hot_wakeup, hot_idle = _fit_hot_wake(m, partial, wake, params)
     links: dict[str, dict[str, Any]] = {}
     joins: dict[str, Any] = {}
     for t in m.plan.transports:

@@ -99,7 +99,8 @@ class Plan:
     # its median moved from 0.70 (s42) to 0.52 (s43) between two 15-run blocks, 4 SEs, while
     # the checks after them both got 53-55 live at inproc HWM 10
     post_runs: int = 7  # the fastest counts: a woken I/O thread placed on the sender's own
-    # core runs first, and the send comes out 17-20 µs instead of 4-7 (2 runs of 3 in s43)
+    # core runs first, and the send comes out 17-20 µs instead of 4-7 (s43: 16.7 and 17.7 µs
+    # in 2 runs of 3; a quick calibration: 20.4)
     strand_runs: int = 24  # tcp; 0-2 strands long enough to cost a credit per run, and
     # the runs' received spread 475-1137 (s32): 10 runs left the fitted amount ±2x between
     # calibrations (0.0024-0.0057 per message in s30-s32). The same bursts give the dropped
@@ -454,13 +455,16 @@ def _fill(transport: str, size: int, sndhwm: int, rcvhwm: int, gap_s: float = 0.
 
 def one_way(transport: str, gaps_s: Sequence[float], n: int) -> dict[str, Any]:
     """Times of 100 B PUSH→PULL messages over one connection, from the send call to the
-    PULL's recv returning it, each sent after an idle of the next of ``gaps_s`` in turn since
-    the last one arrived (``n`` per gap): the per-gap medians. The application thread
-    busy-polls the PULL (recv NOBLOCK) and never sleeps; what moves with the gap is the two
-    I/O threads' wake-ups (the sender's to write, the receiver's to read) after that long an
-    idle. The gaps take turns on one connection, so that where the scheduler put its threads
-    (which moves these times by ~25 µs from one connection to the next here) is the same for
-    all of them."""
+    PULL's recv returning it, in a block of ``n`` per gap of ``gaps_s`` (in order), each sent
+    that long after the last one arrived: the per-gap medians, less the first fifth of each
+    block (the host adapting to the new gap). The application thread busy-polls the PULL
+    (recv NOBLOCK) and never sleeps; what moves with the gap is the two I/O threads' wake-ups
+    (the sender's to write, the receiver's to read) after that long an idle. All the gaps go
+    over one connection, so that where the scheduler put its threads (which moves these times
+    by ~25 µs from one connection to the next here) is the same for all of them; with the
+    gaps taking turns message by message instead, the host never settled into either idle:
+    the times at 25 and 200 µs differed by under 9 µs (in blocks, s43's calibration: 10-20
+    µs on 4 of its 6 connections)."""
     with _two_sides() as (cs, cr, tmp):
         pull = _socket(cr, zmq.PULL)
         pull.bind(_endpoint(transport, tmp))
@@ -470,7 +474,7 @@ def one_way(transport: str, gaps_s: Sequence[float], n: int) -> dict[str, Any]:
         clock, buf = time.perf_counter, b"x" * 100
         times: list[list[float]] = [[] for _ in gaps_s]
         deadline = time.monotonic() + BARE_WAIT_MS / 1000
-        settle = n // 5  # the first of each gap's block: the host adapting to the new gap
+        settle = n // 5
         for k in range(n * len(gaps_s)):
             t0 = clock()
             push.send(buf)

@@ -42,8 +42,8 @@ class IoThread:
     Its wake-ups take ``wakeup_s``, or ``hot_wakeup_s`` when it last worked less than
     ``hot_idle_s`` ago: a core idle for a short while wakes faster than one that has gone into
     a deep sleep (measured here: a PUSH→PULL message's one-way time, both I/O threads woken,
-    26-33 µs with the sends 20-100 µs apart against 45-110 µs with them 0.2-3 ms apart; perf:
-    the publisher's I/O thread in a burst woken→running in 4-5 µs)."""
+    26-33 µs in most runs with the sends 20-100 µs apart against 43-112 µs with them 0.2-3 ms
+    apart; perf: the publisher's I/O thread in a burst woken→running in 4-5 µs)."""
 
     __slots__ = ("core", "cpu", "env", "free_at", "hot_idle_s", "hot_wakeup_s", "stranding",
                  "wakeup_s")
@@ -76,12 +76,12 @@ class IoThread:
 
 
 class Sleeper:
-    """A loop's idle wait: ``wake()`` ends it after ``delay``, or after its ``thread``'s
-    wake-up delay at that moment when it has one (one wake per wait)."""
+    """A loop's idle wait: ``wake()`` ends it after ``delay``, or, for an I/O thread's loop,
+    after that ``thread``'s wake-up delay at that moment (one wake per wait)."""
 
     __slots__ = ("delay", "env", "event", "scheduled", "thread")
 
-    def __init__(self, env: simpy.Environment, delay: float,
+    def __init__(self, env: simpy.Environment, delay: float = 0.0,
                  thread: IoThread | None = None) -> None:
         self.env = env
         self.delay = delay
@@ -191,11 +191,10 @@ class Engine:
         self.alive = True
         self.pending: deque[Any] = deque()
         self.held: list[Any] = []  # the sending side's batch not yet written (_tx_loop)
-        io = node.io
-        self.tx_sleep = Sleeper(env, costs.io_wakeup_s, io)
-        self.space_sleep = Sleeper(env, costs.io_wakeup_s, io)
-        self.rx_sleep = Sleeper(env, costs.io_wakeup_s, io)
-        self.resume_sleep = Sleeper(env, 0.0)
+        self.tx_sleep = Sleeper(env, thread=node.io)
+        self.space_sleep = Sleeper(env, thread=node.io)
+        self.rx_sleep = Sleeper(env, thread=node.io)
+        self.resume_sleep = Sleeper(env)
         self.down = env.event()
         self.batch_bytes = costs.batch_bytes
         self.msg_cost = costs.engine_msg_s
