@@ -65,3 +65,29 @@ def test_a_run_whose_lock_comes_quickly_takes_a_credit() -> None:
 def _model(sigma: float) -> CostModel:
     return load_scenario(scenario_path("slow_subscriber"), BURST).model.model_copy(
         update={"app_gil_wait_s": 5e-3, "app_gil_wait_sigma": sigma})
+
+
+def _lock_run(overrides: dict, signal_s: float, seed: int = 0) -> tuple[float, ...]:
+    sc = load_scenario(scenario_path("slow_subscriber"), overrides)
+    model = sc.model.model_copy(update={"app_gil_wait_s": 1e-3, "app_send_s": 10e-6,
+                                        "app_gil_signal_s": signal_s, "app_cost_cv": 0.0})
+    result = simulate(sc.model_copy(update={"model": model}), seed=seed)
+    return (result.metric("publisher", "cpu_s"), result.metric("subscriber", "cpu_s"),
+            result.metric("subscriber", "received"))
+
+
+def test_each_call_made_while_another_thread_waits_for_the_lock_costs_the_signal() -> None:
+    signal = 4e-6
+    (pub0, sub0, got0), (pub1, sub1, got1) = _lock_run(BURST, 0.0), _lock_run(BURST, signal)
+    assert got1 == got0 == 30
+    # the same calls at the same prices, plus the signal for each call made while the other
+    # thread waited: whole numbers of signals. Most of the publisher's 2000 sends find the
+    # subscriber waiting (it sleeps through its service time without the lock, then waits
+    # ~1 ms for it), and about half the subscriber's 30 recvs find the publisher waiting
+    # (asked to hand over, it queues for the lock in turn)
+    paid = [(pub1 - pub0) / signal, (sub1 - sub0) / signal]
+    assert all(abs(k - round(k)) < 1e-6 for k in paid)
+    assert [round(k) for k in paid] == [1198, 16]
+    # threads of separate processes (tcp) never signal one another
+    tcp = {**BURST, "transport": "tcp"}
+    assert _lock_run(tcp, signal) == _lock_run(tcp, 0.0)

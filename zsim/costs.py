@@ -99,7 +99,8 @@ IO_WAKE_CPU_BEFORE = 0.5
 # The CostModel fields that are CPU work of an application or I/O thread: what a slower host
 # (CostModel.host_speed_cv) makes longer.
 HOST_SPEED_COSTS = ("app_send_s", "app_recv_s", "app_drop_saving_s", "app_byte_s", "app_record_s",
-                    "command_post_s", "io_wake_cpu_s", "engine_msg_s", "engine_byte_s")
+                    "app_gil_signal_s", "command_post_s", "io_wake_cpu_s", "engine_msg_s",
+                    "engine_byte_s")
 
 
 class CostModel(BaseModel):
@@ -140,6 +141,13 @@ class CostModel(BaseModel):
         "deviation (live, what a subscriber thread gets of a publisher's burst ranges from "
         "nothing to three quarters of what it would get alone, between runs of one "
         "scenario). 0: every run alike"
+    )
+    app_gil_signal_s: float = Field(
+        0.0, ge=0, description="what each send or recv call of the thread holding that lock "
+        "costs more while another thread waits for it: pyzmq drops the lock around every "
+        "libzmq call, and CPython's drop_gil (Python/ceval_gil.h) then signals the waiter's "
+        "condition variable, which wakes it to find the lock taken again (a futex wake, and "
+        "on a virtual machine an interrupt to the other CPU). 0: no such cost"
     )
     command_post_s: float = Field(
         0.0, ge=0, description="an application thread's cost of sending a command to a thread "

@@ -8,6 +8,8 @@ waits a random time, of the order of a millisecond, and at once when the holder 
 blocking zmq call, a poll or a sleep). Modelled: the holder keeps the lock until ``release``
 (it is about to wait) or until a waiter's exponential wait of mean ``wait_s`` ends, which sets
 ``drop_request``: the holder hands over at its next call. Waiters queue in FIFO order.
+While anyone waits, each send or recv call of the holder costs ``app_gil_signal_s`` more
+(zsim.sim.node): drop_gil signals the waiter's condition variable at every libzmq call.
 """
 
 from __future__ import annotations

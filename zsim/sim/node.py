@@ -226,6 +226,7 @@ class SimNode:
         env, gil, spread = self.env, self.gil, self.spread  # fixed for the node's life
         on_core, stranding = self._on_core, self.io.stranding
         saving = min(self.costs.app_drop_saving_s, self._t_send_cost)
+        signal = self.costs.app_gil_signal_s
         try:
             while True:
                 try:
@@ -243,6 +244,8 @@ class SimNode:
                         # every send pays this; one that writes a pipe pays the saving after
                         unwritten = saving if sock.drops_unwritten else 0.0
                         cost = self._t_send_cost - unwritten + self._byte_cost * msg.size
+                        if gil is not None and gil.waiters:
+                            cost += signal  # pyzmq drops the lock: the waiter is signalled
                         if spread is not None:
                             cost *= spread.factor()
                         if cost > 0:
@@ -273,6 +276,8 @@ class SimNode:
                             if gil is not None and not gil.runs(self):
                                 yield from self._take_gil()  # back from a wait
                             cost = self._t_recv_cost + self._byte_cost * result.size
+                            if gil is not None and gil.waiters:
+                                cost += signal
                             if spread is not None:
                                 cost *= spread.factor()
                             if cost > 0:
