@@ -610,28 +610,37 @@ def _probe_once(ctx: zmq.Context, ep: str, rng: random.Random) -> float:
         pub.close(linger=0)
 
 
-def gil_probe(runs: int, seed: int, timeout: float) -> list[dict[str, float]]:
+GIL_OVERRIDES = {"transport": "inproc", "hwm": 50, "count": 3000, "size": 10,
+                 "service": 0.0005}
+
+
+def burst_share(events: Any, service: float) -> dict[str, float]:
+    """Of a slow_subscriber run's events (either backend): how long the publisher's burst
+    lasted, how many messages the subscriber took while it lasted, and how many it would take
+    if the two threads ran in parallel (the burst over the service time)."""
+    sends = _times(events, "publisher", "send")
+    recvs = _times(events, "subscriber", "recv")
+    burst = float(sends[-1] - sends[0])
+    during = int(np.sum((recvs > sends[0]) & (recvs < sends[-1])))
+    return {"burst_s": burst, "service_s": service, "taken_during_burst": during,
+            "parallel_would_take": burst / service, "sends": len(sends)}
+
+
+def gil_probe(runs: int, seed: int, timeout: float) -> list[dict[str, Any]]:
     """Live slow_subscriber over inproc (its nodes are threads of one process), a burst that
     overruns the subscriber (HWM 50: the publisher drops most of it, as in any slow-consumer
     burst): per run, how many messages the subscriber took while the publisher was still
     sending, against how many it would take if the threads ran in parallel (burst length over
-    its service time). Under CPython's GIL the busy publisher holds it back (``zsim.sim.gil``);
-    how much depends on how long the publisher spends outside Python per call, which is why
-    the probe's publisher drops like the bursts it stands for (with room for every message it
-    spends longer in libzmq, and the subscriber gets the lock more often)."""
-    out: list[dict[str, float]] = []
-    service = 0.0005
+    its service time), and how long the burst lasted. Under CPython's GIL the busy publisher
+    holds it back (``zsim.sim.gil``), and pays for each of its calls while the subscriber
+    waits; how much depends on how long the publisher spends outside Python per call, which is
+    why the probe's publisher drops like the bursts it stands for (with room for every
+    message it spends longer in libzmq, and the subscriber gets the lock more often)."""
+    out: list[dict[str, Any]] = []
     for k in range(runs):
-        result = _live(SHIPPED / "slow_subscriber.toml",
-                       {"transport": "inproc", "hwm": 50, "count": 3000, "size": 10,
-                        "service": service}, seed + k, timeout)
-        ev = result.events
-        sends = _times(ev, "publisher", "send")
-        recvs = _times(ev, "subscriber", "recv")
-        burst = float(sends[-1] - sends[0])
-        during = int(np.sum((recvs > sends[0]) & (recvs < sends[-1])))
-        out.append({"burst_s": burst, "service_s": service, "taken_during_burst": during,
-                    "parallel_would_take": burst / service})
+        result = _live(SHIPPED / "slow_subscriber.toml", GIL_OVERRIDES, seed + k, timeout)
+        out.append({**burst_share(result.events, GIL_OVERRIDES["service"]),
+                    "overrides": dict(GIL_OVERRIDES)})
     return out
 
 

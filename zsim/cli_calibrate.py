@@ -22,7 +22,8 @@ from zsim.progress import progress_bar
 from zsim.steal import steal_warning
 
 SHORT_METHODS = (  # first match wins
-    ("app_gil_wait", "live inproc burst"),
+    ("app_gil_wait_sigma", "live inproc burst"),
+    ("app_gil", "inproc burst, sim = live"),
     ("app_record", "live calls, with/without log"),
     ("app_cost_cv", "live call gaps, 10-90% range"),
     ("command_post", "bare sends, woken vs idle"),
@@ -83,7 +84,8 @@ def run_calibrate_command(out: str | Path | None, quick: bool, name: str | None,
     if load > 0.5 * cpus:
         click.echo(f"zsim: warning: load average {load:.1f} on {cpus} CPUs: other work will "
                    "slow the live measurements", err=True)
-    with progress_bar(plan.steps(), "calibrate") as bar:
+    # the measurements' steps, then the interpreter lock's fit by simulation
+    with progress_bar(plan.steps() + 1, "calibrate") as bar:
         written, model, fit = calibrate(plan, path, name or f"calibrated-{_host_slug()}",
                                         step=lambda _s: bar.update())
     click.echo(format_summary(model, fit))
@@ -130,6 +132,11 @@ def fmt_quality(q: dict[str, Any]) -> str:
         x = np.asarray(q["shares"], dtype=float)
         parts.append(f"share taken {np.min(x):.0%}-{np.max(x):.0%}, median {np.median(x):.0%} "
                      f"({x.size} runs)")
+    if "sim_mean_share" in q:
+        parts.append(f"mean share sim {q['sim_mean_share']:.0%} / live "
+                     f"{q['live_mean_share']:.0%}, burst sim "
+                     f"{fmt_seconds(q['sim_mean_burst_s'])} / live "
+                     f"{fmt_seconds(q['live_mean_burst_s'])}")
     if q.get("spreads"):
         parts.append(f"runs {min(q['spreads']):.2f}-{max(q['spreads']):.2f}")
     if q.get("runs_s"):
