@@ -1013,7 +1013,7 @@ def _validate_capacity(model: CostModel, m: Measurements) -> list[dict[str, Any]
 
 # --- the interpreter lock, matched by simulating its own probe ---------------------------------
 GIL_BRACKET = 20.0  # the wait is sought within this factor either side of the closed form's
-GIL_STEPS = 10  # bisection steps on log(wait): the last bracket is 1.006 wide
+GIL_STEPS = 8  # bisection steps on log(wait): the last bracket is 1.024 wide
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from zsim.analysis import calibrate as cal
 from zsim.analysis.calibrate_bench import Measurements, Plan, burst_share
 from zsim.catalog import scenario_path
@@ -28,9 +26,7 @@ def _probe_runs(truth: CostModel) -> Measurements:
     return m
 
 
-def test_the_lock_is_fitted_until_its_simulated_probe_matches(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cal, "GIL_STEPS", 8)
+def test_the_lock_is_fitted_until_its_simulated_probe_matches() -> None:
     truth = CostModel(app_send_s=14e-6, app_gil_wait_s=0.4e-3, app_gil_wait_sigma=0.5,
                       app_gil_signal_s=4e-6)
     m = _probe_runs(truth)
