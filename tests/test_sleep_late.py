@@ -5,6 +5,7 @@ a behaviour (``app_sleep_late_s``/``_cv``); and a mark's cost (``app_mark_s``). 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from zsim.analysis.calibrate import fit_gamma
@@ -16,14 +17,14 @@ from zsim.analysis.calibrate_bench import (
 )
 from zsim.analysis.closed_forms import predict_pipeline
 from zsim.catalog import scenario_path
-from zsim.costs import CostModel
+from zsim.costs import CostModel, SleepLateness
 from zsim.scenario import load_scenario
 from zsim.sim import simulate
 
 LATE = 3e-4
 
 
-def _paced(late: float, duration: float = 0.005, seed: int = 0, **costs: float):
+def _paced(late: float, duration: float = 0.005, seed: int = 0, **costs: object):
     """slow_joiner's publisher at 1000 msg/s, every cost zero but the lateness (and
     ``costs``)."""
     sc = load_scenario(scenario_path("slow_joiner"),
@@ -153,3 +154,42 @@ def test_throttle_sends_follow_libzmq_max_command_delay() -> None:
     late = [*ms[:3], ms[3] + 0.5e-3, *ms[4:]]  # one send late enough flips the parity
     assert throttle_sends(late, 1.43e-3) == [0, 2, 3, 5]
     assert throttle_sends([], 1e-3) == []
+
+
+# --- lateness by the sleep's length (app_sleep_late_by_length) ---------------------------------
+SHORT_LONG = (SleepLateness(sleep_s=0.5e-3, late_s=100e-6, sd_s=0.0),
+              SleepLateness(sleep_s=1.5e-3, late_s=300e-6, sd_s=0.0))
+
+
+def test_lateness_is_interpolated_in_the_sleeps_length_and_held_beyond() -> None:
+    model = CostModel(app_sleep_late_s=1e-3, app_sleep_late_cv=0.5,
+                      app_sleep_late_by_length=SHORT_LONG)
+    assert model.sleep_lateness(0.0) == (100e-6, 0.0)
+    assert model.sleep_lateness(1e-3) == pytest.approx((200e-6, 0.0))
+    assert model.sleep_lateness(10.0) == (300e-6, 0.0)
+    # without points, the scalar pair: the mean and cv × mean
+    assert CostModel(app_sleep_late_s=40e-6, app_sleep_late_cv=0.5).sleep_lateness(1.0) == (
+        40e-6, 20e-6)
+    with pytest.raises(ValueError, match="sleep_s must increase"):
+        CostModel(app_sleep_late_by_length=SHORT_LONG[::-1])
+
+
+def test_each_sleep_is_late_by_the_lateness_of_its_length() -> None:
+    # 1000 msg/s, no costs: send 0 at 0; send 1 sleeps 1 ms (200 µs late: 1.2 ms); send 2
+    # sleeps the 0.8 ms left (160 µs late: 2.16 ms); send 3 0.84 ms (168 µs late). The scalar
+    # pair is ignored when the points are given.
+    sends = _sends(_paced(1e-3, app_sleep_late_by_length=SHORT_LONG))
+    assert sends == pytest.approx([0.0, 1.2e-3, 2.16e-3, 3.168e-3, 4.1664e-3], abs=1e-12)
+
+
+def test_lateness_spread_by_length_is_the_measured_spread() -> None:
+    # one point: every sleep 40 µs ± 4 µs late; 1999 draws give the within-run (p90 - p10) /
+    # 2.563 to ~3% at one standard deviation
+    point = (SleepLateness(sleep_s=1e-3, late_s=40e-6, sd_s=4e-6),)
+    late = paced_lateness(_paced(0.0, duration=2.0, app_sleep_late_by_length=point).events,
+                          1000.0)
+    spread = float(np.subtract(*np.percentile(late, [90, 10]))) / 2.563
+    assert np.mean(late) == pytest.approx(40e-6, rel=0.01)
+    assert spread == pytest.approx(4e-6, rel=0.1)
+    again = _paced(0.0, duration=2.0, app_sleep_late_by_length=point)
+    assert paced_lateness(again.events, 1000.0) == late  # same seed, same draws

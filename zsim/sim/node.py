@@ -149,6 +149,9 @@ class SimNode:
         self.late_spread = (CostSpread(np.random.default_rng([system_seed, 2]),
                                        costs.app_sleep_late_cv)
                             if costs.app_sleep_late_cv > 0 and self.sleep_late > 0 else None)
+        # by the sleep's length instead, when measured so: each sleep its own gamma draw
+        self.late_by_length = (np.random.default_rng([system_seed, 2])
+                               if costs.app_sleep_late_by_length else None)
         self.mark_cost = costs.app_mark_s
 
     # --- records and counters -------------------------------------------------------------
@@ -216,7 +219,7 @@ class SimNode:
         if self.incarnation == 0 and start.after:
             yield self.world.point_reached(start.after)
             if start.delay:
-                yield self.env.timeout(start.delay + self._late())
+                yield self.env.timeout(start.delay + self._late(start.delay))
         self.record_lifecycle(None, "start", "", "")
         defn = resolve(self.spec.behaviour)
         params = validate_params(defn, self.spec.params, list(self.sockets))
@@ -309,7 +312,7 @@ class SimNode:
         if kind is Work or kind is Sleep:
             if op.seconds > 0:
                 self._release_gil()  # the live backend sleeps through both
-                yield self.env.timeout(op.seconds + self._late())
+                yield self.env.timeout(op.seconds + self._late(op.seconds))
             return None
         if kind is Poll:
             return (yield from self._poll(op))
@@ -323,8 +326,15 @@ class SimNode:
             return (yield from self._wait_connected(op))
         raise TypeError(f"{self.name}: a behaviour yielded {op!r}, not an operation")
 
-    def _late(self) -> float:
-        """How late this sleep ends: its own draw (the spread has a stream of its own)."""
+    def _late(self, seconds: float) -> float:
+        """How late a sleep of ``seconds`` ends: its own draw (the spread has a stream of its
+        own), of the mean and spread measured for sleeps that long when the model has them."""
+        if self.late_by_length is not None:
+            mean, sd = self.costs.sleep_lateness(seconds)
+            if mean <= 0 or sd <= 0:
+                return max(0.0, mean)
+            shape = (mean / sd) ** 2
+            return mean * float(self.late_by_length.standard_gamma(shape)) / shape
         if self.late_spread is None:
             return self.sleep_late
         return self.sleep_late * self.late_spread.factor()
