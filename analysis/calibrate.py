@@ -93,7 +93,7 @@ from zsim.analysis.calibrate_bench import (
     wire_size,
 )
 from zsim.analysis.closed_forms import join_window, reqrep_rtt
-from zsim.costs import UNIX_WRITABLE_FRACTION, CostModel, unix_skb_truesize
+from zsim.costs import UNIX_WRITABLE_FRACTION, CostModel, SleepLateness, unix_skb_truesize
 from zsim.errors import ZsimError
 from zsim.profile import save_profile
 from zsim.records import host_info, package_versions
@@ -423,25 +423,30 @@ def _fit_gil(m: Measurements, base: CostModel, params: dict[str, Any]) -> tuple[
 _PACED_RATE = 2000.0
 
 
-def _fit_sleep_late(m: Measurements, base: CostModel, params: dict[str, Any]
-                    ) -> tuple[float, float]:
-    """How late a paced publisher's sends are on send 0's schedule, in the slow-joiner runs at
-    the rates whose interval exceeds the lateness: the mean of the pooled samples inside the
-    far-out fence (``fit_gamma``), and the spread within a run, (p90 - p10) / 2.563 (a
-    normal's) over that mean, median over runs. Between runs the level moves (timer slack is
-    shared with the host's other timers); within one it hardly does, and that spread is what
-    decides how often libzmq's throttle fires a send early (every such run has one sample
-    per send)."""
-    runs = [s["sleep_late_s"] for s in m.join
-            if s["rate"] <= _PACED_RATE and len(s.get("sleep_late_s", [])) >= 10]
+def _fit_sleep_late(m: Measurements, base: CostModel, params: dict[str, Any], send_s: float
+                    ) -> tuple[float, float, tuple[SleepLateness, ...]]:
+    """How late a paced publisher's sends are on send 0's schedule, in the slow-joiner runs.
+    Over the rates whose interval exceeds the lateness (<= _PACED_RATE): the mean of the
+    pooled samples inside the far-out fence (``fit_gamma``), and the spread within a run,
+    (p90 - p10) / 2.563 (a normal's) over that mean, median over runs. Between runs the level
+    moves (timer slack is shared with the host's other timers); within one it hardly does, and
+    that spread is what decides how often libzmq's throttle fires a send early.
+
+    And the same per rate, by the length of the sleep before each send (the interval less the
+    mean lateness and the send's own ``send_s``): a short sleep ends as late as the last to
+    within a microsecond, a long one varies more, and a paced publisher at 10k msg/s sleeps
+    ~50 µs between sends where one at 500 msg/s sleeps ~2 ms."""
+    paced = [s for s in m.join if len(s.get("sleep_late_s", [])) >= 10]
+    runs = [s["sleep_late_s"] for s in paced if s["rate"] <= _PACED_RATE]
     if not runs:
         return (_unmeasured(params, "app_sleep_late_s", base, "not measured (no slow-joiner "
                             f"run at <= {_PACED_RATE:.0f} msg/s): default"),
-                _unmeasured(params, "app_sleep_late_cv", base, "not measured: default"))
+                _unmeasured(params, "app_sleep_late_cv", base, "not measured: default"),
+                base.app_sleep_late_by_length)
     late = [x for run in runs for x in run]
     mean, _, trimmed = fit_gamma(late)
     mean = max(0.0, mean)
-    within = [float(np.subtract(*np.percentile(run, [90, 10]))) / 2.563 for run in runs]
+    within = [_within_sd(run) for run in runs]
     cv = float(np.median(within)) / mean if mean > 0 else 0.0
     quality = {"n": len(late), "runs": len(runs), "trimmed_share": trimmed,
                "pooled_p10_p50_p90_s": np.percentile(late, [10, 50, 90]).tolist(),
@@ -454,7 +459,28 @@ def _fit_sleep_late(m: Measurements, base: CostModel, params: dict[str, Any]
     _param(params, "app_sleep_late_cv", cv, base.app_sleep_late_cv,
            how + ": within a run (p90 - p10) / 2.563, median over runs, over the mean", quality,
            {"within_s": within})
-    return mean, cv
+    points: list[SleepLateness] = []
+    for rate in sorted({s["rate"] for s in paced}, reverse=True):  # shortest sleeps first
+        at_rate = [s["sleep_late_s"] for s in paced if s["rate"] == rate]
+        level = max(0.0, fit_gamma([x for run in at_rate for x in run])[0])
+        sleep = 1.0 / rate - level - send_s
+        if sleep > (points[-1].sleep_s if points else 0.0):
+            points.append(SleepLateness(
+                sleep_s=sleep, late_s=level,
+                sd_s=float(np.median([_within_sd(run) for run in at_rate]))))
+    _param(params, "app_sleep_late_by_length", [p.model_dump() for p in points],
+           [p.model_dump() for p in base.app_sleep_late_by_length],
+           "live slow-joiner publisher, per rate: the mean lateness as above, its spread "
+           "within a run (median over runs), at a sleep of 1 / rate less that mean and the "
+           "send's own cost (rates whose sends leave no sleep are left out)",
+           {"rates": sorted({s["rate"] for s in paced}), "points": len(points)})
+    return mean, cv, tuple(points)
+
+
+def _within_sd(run: Sequence[float]) -> float:
+    """A run's spread of lateness from sleep to sleep: (p90 - p10) / 2.563, a normal's
+    standard deviation, untouched by the rare sleep a preemption stretches."""
+    return float(np.subtract(*np.percentile(run, [90, 10]))) / 2.563
 
 
 def _fit_start_late(m: Measurements, base: CostModel, params: dict[str, Any]
@@ -871,10 +897,11 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     (app, record, cv), eng = _fit_app(m, base, params), _fit_engine(m, base, params)
     gil_wait, gil_sigma = _fit_gil(m, base, params)
     post = _fit_post(m, base, params)
-    sleep_late, sleep_cv = _fit_sleep_late(m, base, params)
-    start_late, start_cv = _fit_start_late(m, base, params)
     # slow_joiner's publisher records every message and sends 16 bytes
-    mark = _fit_mark(m, base, app.send_s + record + app.byte_s * 16, params)
+    join_send = app.send_s + record + app.byte_s * 16
+    sleep_late, sleep_cv, sleep_table = _fit_sleep_late(m, base, params, join_send)
+    start_late, start_cv = _fit_start_late(m, base, params)
+    mark = _fit_mark(m, base, join_send, params)
     wake_cpu = _fit_io_wake_cpu(m, base, eng, params)
     cores = _fit_cores(base, params)
     strand_rate, strand_s = _fit_strands(m, base, interval, params)
@@ -887,6 +914,7 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
         "io_wake_cpu_s": wake_cpu, "cpu_cores": cores,
         "io_strand_per_msg": strand_rate, "io_strand_s": strand_s,
         "command_post_s": post, "app_sleep_late_s": sleep_late, "app_sleep_late_cv": sleep_cv,
+        "app_sleep_late_by_length": sleep_table,
         "app_start_late_s": start_late, "app_start_late_cv": start_cv,
         "app_mark_s": mark,
         "app_gil_wait_s": gil_wait, "app_gil_wait_sigma": gil_sigma, "app_cost_cv": cv,

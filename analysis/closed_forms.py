@@ -106,9 +106,9 @@ def predict_pipeline(sc: Scenario) -> list[Prediction]:
         out += [Prediction(n, "tasks", c, rr) for n, c in zip(names, counts, strict=True)]
         # Each worker's total is a sum of n iid workloads ~ N(n·mu, n·var); the makespan is the
         # expected maximum of `workers` such sums (normal approximation); messaging is ignored.
-        # A worker's task is a sleep, which ends app_sleep_late_s late.
+        # A worker's task is a sleep, which ends late by the model's lateness for its length.
         n = counts[0]
-        late = sc.model.app_sleep_late_s
+        late = sc.model.sleep_lateness(dist.mean)[0]
         mu, sd = n * (dist.mean + late), math.sqrt(n * dist.variance)
         out.append(Prediction("sink", "makespan_s", mu + sd * expected_max_std_normal(workers),
                               "E[max over workers of a sum of their workloads], normal "
@@ -119,7 +119,7 @@ def predict_pipeline(sc: Scenario) -> list[Prediction]:
         why = "the whole burst is queued before the second worker connects"
         out += [Prediction(n, "tasks", tasks if i == 0 else 0, why) for i, n in enumerate(names)]
         out.append(Prediction("sink", "makespan_s",
-                              tasks * (dist.mean + sc.model.app_sleep_late_s),
+                              tasks * (dist.mean + sc.model.sleep_lateness(dist.mean)[0]),
                               "one worker does every task: tasks × mean workload"))
     return out
 

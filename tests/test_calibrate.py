@@ -48,7 +48,7 @@ from zsim.analysis.calibrate_bench import (
 )
 from zsim.analysis.closed_forms import reqrep_rtt
 from zsim.cli_calibrate import format_summary
-from zsim.costs import CostModel, LinkCosts
+from zsim.costs import CostModel, LinkCosts, SleepLateness
 from zsim.profile import load_profile, save_profile
 
 TSC_HZ = 2.1e9
@@ -82,11 +82,19 @@ def test_fit_app_costs_shares_the_byte_slope() -> None:
 
 
 # --- wake-ups from the round trip ---------------------------------------------------------------
+# slow_joiner's publisher's send: app_send_s + app_record_s + 16 * app_byte_s of truth()
+JOIN_SEND = 21e-6 + 3e-6 + 16 * 1.2e-9
+
+
 def truth() -> CostModel:
     """A machine unlike the defaults in every fitted parameter."""
     return CostModel(
         app_send_s=21e-6, app_recv_s=13e-6, app_byte_s=1.2e-9, app_record_s=3e-6,
         command_post_s=2.5e-6, app_sleep_late_s=40e-6, app_sleep_late_cv=0.3,
+        # at 10k msg/s the sleeps are short and end alike; at 500, as the scalar pair says
+        app_sleep_late_by_length=(
+            SleepLateness(sleep_s=1e-4 - 20e-6 - JOIN_SEND, late_s=20e-6, sd_s=1e-6),
+            SleepLateness(sleep_s=2e-3 - 40e-6 - JOIN_SEND, late_s=40e-6, sd_s=12e-6)),
         app_start_late_s=140e-6, app_start_late_cv=0.35, app_mark_s=150e-6,
         io_wakeup_s=20e-6, io_wake_cpu_s=8e-6, cpu_cores=os.cpu_count() or 0,
         app_wakeup_s=WAKE_RATIO * 20e-6, engine_msg_s=0.15e-6, engine_byte_s=0.5e-9,
@@ -291,14 +299,16 @@ def join_samples(model: CostModel, transport: str, n: int = 24) -> list[dict]:
     """slow_joiner runs, n at 10k msg/s and n at 500, whose handshakes have exactly the
     quartiles of the model's shift + exponential, whose nodes start late with exactly the
     model's mean and spread, whose marks lead by app_mark_s plus a send, and whose paced sends
-    (at 500 msg/s; 10k msg/s must be ignored) are late by the model's mean with its spread in
-    each run."""
+    are late by the model's mean with its spread in each run: app_sleep_late_s/_cv at 500 msg/s
+    (the 10k runs must not enter those), the first app_sleep_late_by_length point at 10k."""
     link = model.link(transport)
     # the handshakes' quartiles are exactly the model's shift + exponential
     quartiles = [math.log(4 / 3)] * n + [math.log(4)] * n
     # population moments: the transports' copies pool into the same mean and spread
     start = model.app_start_late_s * (1 + model.app_start_late_cv * standardized(4 * n, 0))
     late = model.app_sleep_late_s * (1 + model.app_sleep_late_cv * RUN_SHAPE)
+    short = model.app_sleep_late_by_length[0]  # the 10k msg/s sleeps
+    late_10k = short.late_s + short.sd_s * RUN_SHAPE
     shake = link.connect_half_trips * (link.latency_s + model.io_wakeup_s)
     send = model.app_send_s + model.app_record_s + model.app_byte_s * 16
     out = []
@@ -309,7 +319,7 @@ def join_samples(model: CostModel, transport: str, n: int = 24) -> list[dict]:
                     "handshake_s": shake + link.handshake_jitter_s * quartiles[k],
                     "start_late_s": start[2 * k:2 * k + 2].tolist(),
                     "mark_lead_s": model.app_mark_s + send,
-                    "sleep_late_s": (late if rate <= 2000 else late * 10).tolist()})
+                    "sleep_late_s": (late if rate <= 2000 else late_10k).tolist()})
     return out
 
 
@@ -325,6 +335,11 @@ def test_fit_model_recovers_every_fitted_parameter() -> None:
                  "engine_byte_s",
                  "io_wakeup_s", "app_wakeup_s", "command_interval_s"):
         assert close(getattr(fitted, name), getattr(model, name), 1e-6), name
+    assert len(fitted.app_sleep_late_by_length) == 2
+    for got, want in zip(fitted.app_sleep_late_by_length, model.app_sleep_late_by_length,
+                         strict=True):
+        for name in ("sleep_s", "late_s", "sd_s"):
+            assert close(getattr(got, name), getattr(want, name), 1e-6), name
     for t in ("tcp", "ipc"):
         got, want = fitted.link(t), model.link(t)
         assert close(got.latency_s, want.latency_s, 1e-6), t

@@ -27,6 +27,7 @@ SHORT_METHODS = (  # first match wins
     ("app_record", "live calls, with/without log"),
     ("app_cost_cv", "live call gaps, 10-90% range"),
     ("command_post", "bare sends, woken vs idle"),
+    ("app_sleep_late_by", "paced sends, per rate"),
     ("app_sleep_late", "paced sends vs send 0"),
     ("app_start_late", "node wake vs start time"),
     ("app_mark", "mark to first send"),
@@ -98,6 +99,10 @@ def run_calibrate_command(out: str | Path | None, quick: bool, name: str | None,
 
 # --- the summary --------------------------------------------------------------------------------
 def fmt_value(name: str, value: Any) -> str:
+    if isinstance(value, list) and all(isinstance(p, dict) and "sleep_s" in p for p in value):
+        # app_sleep_late_by_length: "sleep: mean ± sd" per point
+        return "; ".join(f"{fmt_seconds(p['sleep_s'])}: {fmt_seconds(p['late_s'])} ± "
+                         f"{fmt_seconds(p['sd_s'])}" for p in value) or "-"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     if name.endswith("_s"):
