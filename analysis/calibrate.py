@@ -81,6 +81,7 @@ from numpy.typing import ArrayLike
 
 from zsim.analysis.calibrate_bench import (
     GIL_OVERRIDES,
+    JOIN_AT,
     MAX_COMMAND_DELAY_TICKS,
     STRAND_OVERRIDES,
     Measurements,
@@ -432,10 +433,11 @@ def _fit_sleep_late(m: Measurements, base: CostModel, params: dict[str, Any], se
     moves (timer slack is shared with the host's other timers); within one it hardly does, and
     that spread is what decides how often libzmq's throttle fires a send early.
 
-    And the same per rate, by the length of the sleep before each send (the interval less the
-    mean lateness and the send's own ``send_s``): a short sleep ends as late as the last to
-    within a microsecond, a long one varies more, and a paced publisher at 10k msg/s sleeps
-    ~50 µs between sends where one at 500 msg/s sleeps ~2 ms."""
+    And the same per rate from the sends before the join, by the length of the sleep before
+    each send (the interval less the mean lateness and the send's own ``send_s``): a short
+    sleep ends as late as the last to within a microsecond, a long one varies more, and a
+    paced publisher at 10k msg/s sleeps ~50 µs between sends where one at 500 msg/s sleeps
+    ~2 ms."""
     paced = [s for s in m.join if len(s.get("sleep_late_s", [])) >= 10]
     runs = [s["sleep_late_s"] for s in paced if s["rate"] <= _PACED_RATE]
     if not runs:
@@ -461,7 +463,14 @@ def _fit_sleep_late(m: Measurements, base: CostModel, params: dict[str, Any], se
            {"within_s": within})
     points: list[SleepLateness] = []
     for rate in sorted({s["rate"] for s in paced}, reverse=True):  # shortest sleeps first
-        at_rate = [s["sleep_late_s"] for s in paced if s["rate"] == rate]
+        # the sends due before the subscriber starts: with no peer yet, each costs the bare
+        # send and follows a sleep of the length the point is put at (after the join a send
+        # at 10k msg/s costs more and can fall behind its schedule: lateness, not a sleep's)
+        before = int(JOIN_AT * rate) - 1
+        at_rate = [s["sleep_late_s"][:before] for s in paced if s["rate"] == rate]
+        at_rate = [run for run in at_rate if len(run) >= 10]
+        if not at_rate:
+            continue
         level = max(0.0, fit_gamma([x for run in at_rate for x in run])[0])
         sleep = 1.0 / rate - level - send_s
         if sleep > (points[-1].sleep_s if points else 0.0):
@@ -470,9 +479,10 @@ def _fit_sleep_late(m: Measurements, base: CostModel, params: dict[str, Any], se
                 sd_s=float(np.median([_within_sd(run) for run in at_rate]))))
     _param(params, "app_sleep_late_by_length", [p.model_dump() for p in points],
            [p.model_dump() for p in base.app_sleep_late_by_length],
-           "live slow-joiner publisher, per rate: the mean lateness as above, its spread "
-           "within a run (median over runs), at a sleep of 1 / rate less that mean and the "
-           "send's own cost (rates whose sends leave no sleep are left out)",
+           "live slow-joiner publisher, per rate, the sends before the subscriber starts: "
+           "the mean lateness as above, its spread within a run (median over runs), at a "
+           "sleep of 1 / rate less that mean and the send's own cost (rates whose sends leave "
+           "no sleep are left out)",
            {"rates": sorted({s["rate"] for s in paced}), "points": len(points)})
     return mean, cv, tuple(points)
 
