@@ -461,8 +461,9 @@ def _fit_sleep_late(m: Measurements, base: CostModel, params: dict[str, Any], se
     _param(params, "app_sleep_late_cv", cv, base.app_sleep_late_cv,
            how + ": within a run (p90 - p10) / 2.563, median over runs, over the mean", quality,
            {"within_s": within})
+    rates = sorted({s["rate"] for s in paced}, reverse=True)  # shortest sleeps first
     points: list[SleepLateness] = []
-    for rate in sorted({s["rate"] for s in paced}, reverse=True):  # shortest sleeps first
+    for rate in rates:
         # the sends due before the subscriber starts: with no peer yet, each costs the bare
         # send and follows a sleep of the length the point is put at (after the join a send
         # at 10k msg/s costs more and can fall behind its schedule: lateness, not a sleep's)
@@ -483,7 +484,7 @@ def _fit_sleep_late(m: Measurements, base: CostModel, params: dict[str, Any], se
            "the mean lateness as above, its spread within a run (median over runs), at a "
            "sleep of 1 / rate less that mean and the send's own cost (rates whose sends leave "
            "no sleep are left out)",
-           {"rates": sorted({s["rate"] for s in paced}), "points": len(points)})
+           {"rates": rates[::-1], "points": len(points)})
     return mean, cv, tuple(points)
 
 

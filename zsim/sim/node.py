@@ -146,12 +146,14 @@ class SimNode:
         self._t_recv_cost = costs.app_recv_s
         self._byte_cost = costs.app_byte_s
         self.sleep_late = costs.app_sleep_late_s  # a timed sleep ends this much late (mean)
+        # by the sleep's length when measured so (each sleep its own gamma draw), else one
+        # spread for every sleep; either way from the same stream of its own
+        by_length = bool(costs.app_sleep_late_by_length)
+        self.late_by_length = np.random.default_rng([system_seed, 2]) if by_length else None
         self.late_spread = (CostSpread(np.random.default_rng([system_seed, 2]),
                                        costs.app_sleep_late_cv)
-                            if costs.app_sleep_late_cv > 0 and self.sleep_late > 0 else None)
-        # by the sleep's length instead, when measured so: each sleep its own gamma draw
-        self.late_by_length = (np.random.default_rng([system_seed, 2])
-                               if costs.app_sleep_late_by_length else None)
+                            if not by_length and costs.app_sleep_late_cv > 0
+                            and self.sleep_late > 0 else None)
         self.mark_cost = costs.app_mark_s
 
     # --- records and counters -------------------------------------------------------------
