@@ -435,7 +435,7 @@ def _fit_sleep_late(m: Measurements, base: CostModel, params: dict[str, Any], se
 
     And the same per rate from the sends before the join, by the length of the sleep before
     each send (the interval less the mean lateness and the send's own ``send_s``): a short
-    sleep ends as late as the last to within a microsecond, a long one varies more, and a
+    sleep ends as late as the last to within ~2 µs, a long one varies more, and a
     paced publisher at 10k msg/s sleeps ~50 µs between sends where one at 500 msg/s sleeps
     ~2 ms."""
     paced = [s for s in m.join if len(s.get("sleep_late_s", [])) >= 10]

@@ -191,7 +191,7 @@ class CostModel(BaseModel):
         (), description="how late sleeps of given lengths end, in increasing length; when "
         "given, a sleep's mean lateness and spread are interpolated in its length between these "
         "points (held beyond the ends) and replace app_sleep_late_s/_cv. A short sleep wakes "
-        "as late as the last one to within a microsecond, a long one varies more (on a virtual "
+        "as late as the last one to within ~2 µs, a long one varies more (on a virtual "
         "machine: 52 µs sleeps ended 31 µs late ± 1.8 µs, 1.9 ms ones 80 µs ± 14 µs); how often "
         "a paced publisher's send falls one send earlier in libzmq's command throttle follows "
         "that spread"
