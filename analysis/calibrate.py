@@ -5,9 +5,12 @@ its data and a goodness-of-fit number (measurements: ``zsim.analysis.calibrate_b
 
 - ``app_send_s``, ``app_recv_s``, ``app_byte_s``: relative least squares of the live per-call
   times on message size (two intercepts, one shared slope; both transports pooled), from runs
-  that record no messages; ``app_record_s``: what recording each message adds (the same runs
-  recording every message; median per-call difference); ``app_cost_cv``: the spread of the
-  gaps between back-to-back calls in those runs (robust: 10-90% range over a normal's).
+  that record no messages; ``app_call_by_size``: the same runs, each size's send and recv
+  (transports averaged), which the model interpolates (the cost is not linear in size: the
+  line misses the step from 10 B to 1 kB); ``app_record_s``: what recording each message
+  adds (the same runs recording every message; median per-call difference);
+  ``app_cost_cv``: the spread of the gaps between back-to-back calls in those runs (robust:
+  10-90% range over a normal's).
 - ``command_post_s``: bare tcp sends spaced so that the I/O thread sleeps between them, to a
   reader (each send wakes it) minus to nobody, the fastest of the runs. ``io_wake_cpu_s``:
   the same sends, the I/O threads' CPU (/proc schedstat) per wake-up, less the engine's
@@ -94,7 +97,13 @@ from zsim.analysis.calibrate_bench import (
     wire_size,
 )
 from zsim.analysis.closed_forms import join_window, reqrep_rtt
-from zsim.costs import UNIX_WRITABLE_FRACTION, CostModel, SleepLateness, unix_skb_truesize
+from zsim.costs import (
+    UNIX_WRITABLE_FRACTION,
+    CallCost,
+    CostModel,
+    SleepLateness,
+    unix_skb_truesize,
+)
 from zsim.errors import ZsimError
 from zsim.profile import save_profile
 from zsim.records import host_info, package_versions
@@ -326,7 +335,7 @@ def _fit_interval(m: Measurements, base: CostModel, params: dict[str, Any]) -> f
 
 
 def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]
-             ) -> tuple[AppFit, float, float]:
+             ) -> tuple[AppFit, float, float, tuple[CallCost, ...]]:
     """The per-call costs of an application that records nothing, and what recording each
     message adds (``app_record_s``: the median over sizes of the per-call difference). Each
     size's figures are the medians of its repeated runs (``Plan.app_reps``). The costs are the
@@ -370,6 +379,22 @@ def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]
            quality, data)
     _param(params, "app_recv_s", fit.recv_s, base.app_recv_s, how + " (recv intercept)", quality)
     _param(params, "app_byte_s", fit.byte_s, base.app_byte_s, how + " (shared slope)", quality)
+    # the model's costs per size: each size's calls, transports averaged (the application's
+    # call does not depend on the wire); the line's slope is the rule outside the sizes measured
+    by_size: dict[int, list[tuple[float, float]]] = {}
+    for (size, send), (_, recv) in zip(sends, recvs, strict=True):
+        by_size.setdefault(int(size), []).append((send, recv))
+    table = tuple(CallCost(size_bytes=size, send_s=float(np.mean([c[0] for c in calls])),
+                           recv_s=float(np.mean([c[1] for c in calls])))
+                  for size, calls in sorted(by_size.items()))
+    line = {p.size_bytes: ((fit.send_s + fit.byte_s * p.size_bytes) / p.send_s - 1,
+                           (fit.recv_s + fit.byte_s * p.size_bytes) / p.recv_s - 1)
+            for p in table if p.send_s > 0 and p.recv_s > 0}
+    _param(params, "app_call_by_size", [p.model_dump() for p in table],
+           [p.model_dump() for p in base.app_call_by_size],
+           how + ": each size's send and recv, transports averaged (interpolated between "
+           "sizes; app_byte_s per byte outside them)",
+           {"line_rel_error_send_recv": line})
     _param(params, "app_record_s", record, base.app_record_s,
            "the same runs recording every message: median per-call difference"
            + (" of CPU" if cpu else ""),
@@ -377,7 +402,7 @@ def _fit_app(m: Measurements, base: CostModel, params: dict[str, Any]
     _param(params, "app_cost_cv", cv, base.app_cost_cv,
            "the same runs recording every message: (p90 - p10) / (2.563 p50) of the gaps "
            "between back-to-back calls, median over runs and directions", {"spreads": spreads})
-    return fit, record, cv
+    return fit, record, cv, table
 
 
 def _unmeasured(params: dict[str, Any], name: str, base: CostModel, why: str) -> float:
@@ -905,11 +930,13 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     base = base or CostModel()
     params: dict[str, Any] = {}
     interval = _fit_interval(m, base, params)
-    (app, record, cv), eng = _fit_app(m, base, params), _fit_engine(m, base, params)
+    (app, record, cv, calls), eng = _fit_app(m, base, params), _fit_engine(m, base, params)
+    app_costs = base.model_copy(update={"app_send_s": app.send_s, "app_recv_s": app.recv_s,
+                                        "app_byte_s": app.byte_s, "app_call_by_size": calls})
     gil_wait, gil_sigma = _fit_gil(m, base, params)
     post = _fit_post(m, base, params)
     # slow_joiner's publisher records every message and sends 16 bytes
-    join_send = app.send_s + record + app.byte_s * 16
+    join_send = app_costs.call_cost(16)[0] + record
     sleep_late, sleep_cv, sleep_table = _fit_sleep_late(m, base, params, join_send)
     start_late, start_cv = _fit_start_late(m, base, params)
     mark = _fit_mark(m, base, join_send, params)
@@ -918,7 +945,7 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     strand_rate, strand_s = _fit_strands(m, base, interval, params)
     # the probe's publisher records every message and sends STRAND_OVERRIDES["size"] bytes
     drop_saving = _fit_drop_saving(
-        m, base, app.send_s + record + app.byte_s * STRAND_OVERRIDES["size"], params)
+        m, base, app_costs.call_cost(int(STRAND_OVERRIDES["size"]))[0] + record, params)
     speed_cv = _fit_host_speed(m, base, params)
     partial = base.model_copy(update={
         "app_drop_saving_s": drop_saving, "host_speed_cv": speed_cv,
@@ -930,7 +957,7 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
         "app_mark_s": mark,
         "app_gil_wait_s": gil_wait, "app_gil_wait_sigma": gil_sigma, "app_cost_cv": cv,
         "app_send_s": app.send_s, "app_recv_s": app.recv_s, "app_byte_s": app.byte_s,
-        "app_record_s": record,
+        "app_call_by_size": calls, "app_record_s": record,
         "engine_msg_s": eng.intercept, "engine_byte_s": eng.slope,
         "command_interval_s": interval})
     wake = _fit_wakeups(m, partial, params)

@@ -83,13 +83,14 @@ def app_costs_of(sc: Scenario) -> CostModel:
     return sc.model.recording(sc.run.record == "messages")
 
 
-def first_worker_takes_all(tasks: int, stagger_s: float, costs: CostModel, transport: str) -> bool:
+def first_worker_takes_all(tasks: int, stagger_s: float, costs: CostModel, transport: str,
+                           size: int = 8) -> bool:
     """True when the ventilator's whole burst is queued before a second worker's pipe exists:
     tasks × send cost < stagger + the second worker's handshake (bind side) + one command
     interval (the ventilator attaches new pipes only when it processes commands)."""
     link = costs.link(transport)
     handshake = link.bind_half_trips * (link.latency_s + costs.io_wakeup_s)
-    burst = tasks * costs.app_send_s
+    burst = tasks * costs.call_cost(size)[0]
     return burst < stagger_s + handshake
 
 
@@ -115,7 +116,8 @@ def predict_pipeline(sc: Scenario) -> list[Prediction]:
                               "approximation; messaging time neglected"))
         return out
     transport = transport_of(vent.sockets[0].bind[0])
-    if first_worker_takes_all(tasks, float(p["stagger"]), app_costs_of(sc), transport):
+    size = int(behaviour_params(sc, "ventilator").size)
+    if first_worker_takes_all(tasks, float(p["stagger"]), app_costs_of(sc), transport, size):
         why = "the whole burst is queued before the second worker connects"
         out += [Prediction(n, "tasks", tasks if i == 0 else 0, why) for i, n in enumerate(names)]
         out.append(Prediction("sink", "makespan_s",
@@ -178,7 +180,7 @@ def predict_slow_subscriber(sc: Scenario) -> list[Prediction]:
     transport = str(p["transport"])
     costs = app_costs_of(sc)
     capacity = burst_capacity(costs, transport, hwm, hwm, size)
-    burst_s = count * (costs.app_send_s + costs.app_byte_s * size)
+    burst_s = count * costs.call_cost(size)[0]
     rate = 1.0 / service if service > 0 else math.inf
     received = count if math.isinf(rate) else burst_received(count, capacity, rate, burst_s)
     why = "min(sent, capacity + consumer rate × burst time); capacity = pipes + kernel buffers"
@@ -199,19 +201,20 @@ def reqrep_rtt(costs: CostModel, transport: str, size: int = 5, service: float =
     message being answered (the application's wake-up, recv, ``service`` and send): it wakes
     hot when that is under ``io_hot_idle_s``. The receiving side's has been idle about a
     round trip: it wakes in ``io_wakeup_s``."""
+    send, recv = costs.call_cost(size)
     if transport == "inproc":
-        one_way = costs.app_send_s + costs.app_wakeup_s + costs.app_recv_s
+        one_way = send + costs.app_wakeup_s + recv
     else:
         link = costs.link(transport)
         engine = 2 * (costs.engine_msg_s + costs.engine_byte_s * size)
         # the part of an I/O wake-up's CPU that comes before the message (the rest follows
         # its write or its push into the pipe: zsim.sim.engine)
         wake_cpu = costs.io_wake_cpu_s * IO_WAKE_CPU_BEFORE
-        turn = costs.app_wakeup_s + costs.app_recv_s + service + costs.app_send_s
+        turn = costs.app_wakeup_s + recv + service + send
         hot = costs.io_wakeup_s if costs.io_hot_wakeup_s is None else costs.io_hot_wakeup_s
         send_wake = hot if turn < costs.io_hot_idle_s else costs.io_wakeup_s
-        one_way = (costs.app_send_s + send_wake + costs.io_wakeup_s + 2 * wake_cpu + engine
-                   + link.latency_s + costs.app_wakeup_s + costs.app_recv_s)
+        one_way = (send + send_wake + costs.io_wakeup_s + 2 * wake_cpu + engine
+                   + link.latency_s + costs.app_wakeup_s + recv)
     return 2 * one_way
 
 

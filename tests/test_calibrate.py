@@ -335,6 +335,11 @@ def test_fit_model_recovers_every_fitted_parameter() -> None:
                  "engine_byte_s",
                  "io_wakeup_s", "app_wakeup_s", "command_interval_s"):
         assert close(getattr(fitted, name), getattr(model, name), 1e-6), name
+    # a noise-free line measured at the plan's sizes: the per-size table is that line
+    assert [p.size_bytes for p in fitted.app_call_by_size] == list(Plan.make(False).app_sizes)
+    for p in fitted.app_call_by_size:
+        assert close(p.send_s, model.app_send_s + model.app_byte_s * p.size_bytes, 1e-6)
+        assert close(p.recv_s, model.app_recv_s + model.app_byte_s * p.size_bytes, 1e-6)
     assert len(fitted.app_sleep_late_by_length) == 2
     for got, want in zip(fitted.app_sleep_late_by_length, model.app_sleep_late_by_length,
                          strict=True):
@@ -500,3 +505,20 @@ def test_host_samples_are_spread_across_the_calibration(monkeypatch: pytest.Monk
         assert all(b - a > 1 for a, b in itertools.pairwise(at)), kind
     others = [name for name in order if name.split()[0] not in ("burst", "gil", "rtt")]
     assert others[:4] == ["tsc", "probe", "post", "post"] and others[-1] == "engine ipc"
+
+
+def test_the_per_size_table_keeps_what_the_line_misses() -> None:
+    # live, a send costs a step more from 10 B to 1 kB than a line through 10 B-10 kB gives
+    m = synthetic(truth())
+    for row in m.app:
+        if row["size"] == 1000:
+            row["send_cpu_s"] += 2e-6
+    fitted, fit = fit_model(m)
+    line = truth().app_send_s + truth().app_byte_s * 1000
+    assert close(fitted.call_cost(1000)[0], line + 2e-6, 1e-6)
+    assert close(fitted.call_cost(10)[0], truth().call_cost(10)[0], 1e-6)
+    # the line's own fit does not see it as a step: its error at 1 kB is recorded
+    errors = fit["parameters"]["app_call_by_size"]["quality"]["line_rel_error_send_recv"]
+    assert errors[1000][0] < -0.05
+    # the probes' written sends (10 B, 16 B) are unchanged, and so is what they fit
+    assert close(fitted.app_drop_saving_s, truth().app_drop_saving_s, 1e-6)

@@ -103,6 +103,10 @@ def fmt_value(name: str, value: Any) -> str:
         # app_sleep_late_by_length: "sleep: mean ± sd" per point
         return "; ".join(f"{fmt_seconds(p['sleep_s'])}: {fmt_seconds(p['late_s'])} ± "
                          f"{fmt_seconds(p['sd_s'])}" for p in value) or "-"
+    if isinstance(value, list) and all(isinstance(p, dict) and "size_bytes" in p for p in value):
+        # app_call_by_size: "size: send / recv" per point
+        return "; ".join(f"{p['size_bytes']} B: {fmt_seconds(p['send_s'])} / "
+                         f"{fmt_seconds(p['recv_s'])}" for p in value) or "-"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     if name.endswith("_s"):

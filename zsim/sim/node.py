@@ -145,6 +145,9 @@ class SimNode:
         self._t_send_cost = costs.app_send_s
         self._t_recv_cost = costs.app_recv_s
         self._byte_cost = costs.app_byte_s
+        # measured per size when the profile has them (CostModel.call_cost), looked up once a size
+        self._call_cost = costs.call_cost if costs.app_call_by_size else None
+        self._call_costs: dict[int, tuple[float, float]] = {}
         self.sleep_late = costs.app_sleep_late_s  # a timed sleep ends this much late (mean)
         # by the sleep's length when measured so (each sleep its own gamma draw), else one
         # spread for every sleep; either way from the same stream of its own
@@ -155,6 +158,14 @@ class SimNode:
                             if not by_length and costs.app_sleep_late_cv > 0
                             and self.sleep_late > 0 else None)
         self.mark_cost = costs.app_mark_s
+
+    def _sized(self, size: int) -> tuple[float, float]:
+        """(send, recv) cost of a message of ``size`` bytes from the profile's per-size table."""
+        costs = self._call_costs.get(size)
+        if costs is None:
+            assert self._call_cost is not None
+            costs = self._call_costs[size] = self._call_cost(size)
+        return costs
 
     # --- records and counters -------------------------------------------------------------
     def record_lifecycle(self, sock: SimSocket | None, event: str, peer: str, detail: str) -> None:
@@ -230,7 +241,8 @@ class SimNode:
         error: BaseException | None = None
         env, gil, spread = self.env, self.gil, self.spread  # fixed for the node's life
         on_core, stranding = self._on_core, self.io.stranding
-        saving = min(self.costs.app_drop_saving_s, self._t_send_cost)
+        cheapest = min((p.send_s for p in self.costs.app_call_by_size), default=self._t_send_cost)
+        saving = min(self.costs.app_drop_saving_s, cheapest)
         signal = self.costs.app_gil_signal_s
         try:
             while True:
@@ -248,7 +260,10 @@ class SimNode:
                         msg = op.message
                         # every send pays this; one that writes a pipe pays the saving after
                         unwritten = saving if sock.drops_unwritten else 0.0
-                        cost = self._t_send_cost - unwritten + self._byte_cost * msg.size
+                        if self._call_cost is None:
+                            cost = self._t_send_cost - unwritten + self._byte_cost * msg.size
+                        else:
+                            cost = self._sized(msg.size)[0] - unwritten
                         if gil is not None and gil.waiters:
                             cost += signal  # pyzmq drops the lock: the waiter is signalled
                         if spread is not None:
@@ -280,7 +295,8 @@ class SimNode:
                         if result is not None:
                             if gil is not None and not gil.runs(self):
                                 yield from self._take_gil()  # back from a wait
-                            cost = self._t_recv_cost + self._byte_cost * result.size
+                            cost = (self._t_recv_cost + self._byte_cost * result.size
+                                    if self._call_cost is None else self._sized(result.size)[1])
                             if gil is not None and gil.waiters:
                                 cost += signal
                             if spread is not None:
