@@ -97,7 +97,12 @@ MATRIX: tuple[Check, ...] = (
     Check("slow_joiner", "slow_joiner",
           {"transport": ["tcp", "ipc"], "rate": [1000.0, 10000.0, 50000.0]},
           {"duration": 0.1, "join_at": 0.03},
-          (Criterion("subscriber", "lost", "median", 0.30),), reps=20),
+          # at 50k msg/s a run loses 0-40 or 80-120 (whether the subscription reaches the
+          # publisher before or after one of its command-throttle passes) and the low mode
+          # took 10-45% of the runs of each of four checks: a median of 20 can fall into the
+          # gap between (s48's ipc: 55, where the others gave 87-101). Points whose median is
+          # not settled repeat up to 60 times; the 1k and 10k points settle at 20
+          (Criterion("subscriber", "lost", "median", 0.30),), reps=20, max_reps=60),
     Check("pipeline", "pipeline", {"transport": ["tcp", "ipc"], "workers": list(range(1, 9))},
           {"sync": True},
           (Criterion("worker-*", "tasks", "exact", 0.0, rank_by="first_task"),

@@ -277,16 +277,17 @@ def check_model(profiles: tuple[str, ...], only: tuple[str, ...], quick: bool, n
     Checks (tolerance on sim vs live), in the order they run: REQ/REP round trip (8-24 live
     reps, 32 sim reps) and PUSH->PULL throughput (100 B; 8-24 live reps, 16 sim reps): 20%;
     slow_subscriber inproc/ipc/tcp, HWM 10/100/1000, 10 B and 1 kB, 8-24 live reps and 40 sim
-    reps: received 15%; slow_joiner tcp/ipc at 1k/10k/50k msg/s, 20 reps: median loss 30%;
+    reps: received 15%; slow_joiner tcp/ipc at 1k/10k/50k msg/s, 20-60 live reps and 20 sim
+    reps: median loss 30%;
     pipeline tcp/ipc, workers 1-8, 3 reps: tasks per worker identical, makespan 5%.
 
-    Where a range is given, a point gets more live runs until the 95% CI of its live mean is
-    within half the tolerance (a noisy point up to the most; one where every run agrees, the
-    least). The sim's repetitions are stratified (zsim.seeds.Stratum). Each profile's sim runs
-    are judged against the same live runs, so the gain from calibration shows. The live
-    repetitions go round the grid (repetition k of every point before k+1 of any), so that
-    the host's drift over the check spreads over all points. The report's live_n column says
-    how many live runs each row has.
+    Where a range is given, a point gets more live runs until the 95% CI of its live mean (or
+    median) is within half the tolerance (a noisy point up to the most; one where every run
+    agrees, the least). The sim's repetitions are stratified (zsim.seeds.Stratum). Each
+    profile's sim runs are judged against the same live runs, so the gain from calibration
+    shows. The live repetitions go round the grid (repetition k of every point before k+1 of
+    any), so that the host's drift over the check spreads over all points. The report's live_n
+    column says how many live runs each row has.
 
     A profile describes the host as it was when calibrated, and a host drifts (a round trip
     by -17% to +42% within 20 minutes here), so every check's live runs go first, nearest the
