@@ -39,6 +39,7 @@ SHORT_METHODS = (  # first match wins
     ("io_hot", "one-way times by idle gap"),
     ("io_wakeup", "REQ/REP RTT equation"),
     ("app_wakeup", "REQ/REP RTT equation"),
+    ("app_call_by_size", "live calls, each size"),
     ("app_", "live send/recv calls, LS on size"),
     ("engine_", "bare engine drain, LS on wire B"),
     ("latency", "REQ/REP RTT remainder"),
@@ -169,6 +170,9 @@ def fmt_quality(q: dict[str, Any]) -> str:
     if "saving_s" in q:
         parts.append("hot wake saves " + ", ".join(
             f"{t} {fmt_seconds(v)}" for t, v in sorted(q["saving_s"].items())))
+    if q.get("line_rel_error_send_recv"):
+        parts.append("the line's send off by " + ", ".join(
+            f"{size} B {err[0]:+.0%}" for size, err in q["line_rel_error_send_recv"].items()))
     if "probe_max_over_interval" in q:
         parts.append(f"probe ≤ C: {q['probe_share_within']:.0%}, "
                      f"max {q['probe_max_over_interval']:.2f} C")
