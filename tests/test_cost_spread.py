@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from zsim.catalog import scenario_path
+from zsim.costs import CostModel
 from zsim.records import RunResult
 from zsim.scenario import load_scenario
 from zsim.sim import simulate
@@ -39,3 +41,16 @@ def test_spread_breaks_the_phase_lock_of_identical_calls() -> None:
     # (their room is not carried over): ten times the drops
     assert _run(0.0).metric("publisher", "dropped") == 19
     assert [_run(0.3, seed).metric("publisher", "dropped") for seed in range(3)] == [226, 320, 179]
+
+
+def test_a_send_right_after_a_timed_sleep_pays_its_mean_cost() -> None:
+    # slow_joiner's publisher at 1000 msg/s: send 0 follows no sleep and draws its factor; every
+    # later one wakes on time and costs exactly 10 µs (the live paced sends' times spread by
+    # their sleep's lateness, app_sleep_late_*, which is measured on them)
+    sc = load_scenario(scenario_path("slow_joiner"),
+                       {"rate": 1000.0, "duration": 0.005, "join_at": 0.5})
+    model = CostModel.zero().model_copy(update={"app_send_s": 10e-6, "app_cost_cv": 0.5})
+    ev = simulate(sc.model_copy(update={"model": model}), seed=0).events
+    t = ev[(ev.node == "publisher") & (ev.event == "send")].t.to_numpy()
+    assert abs(t[0] - 10e-6) > 1e-7  # its own draw
+    assert t[1:] == pytest.approx([k * 1e-3 + 10e-6 for k in range(1, 5)], abs=1e-12)

@@ -158,6 +158,10 @@ class SimNode:
                             if not by_length and costs.app_sleep_late_cv > 0
                             and self.sleep_late > 0 else None)
         self.mark_cost = costs.app_mark_s
+        # A send right after a timed sleep pays its mean cost: app_cost_cv is the spread of the
+        # gaps between back-to-back calls of a busy flow, while the live paced sends' times
+        # spread by their sleep's lateness alone (app_sleep_late_by_length, measured on them)
+        self.slept = False
 
     def _sized(self, size: int) -> tuple[float, float]:
         """(send, recv) cost of a message of ``size`` bytes from the profile's per-size table."""
@@ -267,7 +271,10 @@ class SimNode:
                         if gil is not None and gil.waiters:
                             cost += signal  # pyzmq drops the lock: the waiter is signalled
                         if spread is not None:
-                            cost *= spread.factor()
+                            if self.slept:
+                                self.slept = False
+                            else:
+                                cost *= spread.factor()
                         if cost > 0:
                             yield env.timeout(on_core(cost))
                         result = self._send_now(sock, msg)
@@ -286,6 +293,7 @@ class SimNode:
                         if gil is not None and not gil.runs(self):
                             yield from self._take_gil()
                         sock = self._socket(op.socket)
+                        self.slept = False
                         result = self._recv_now(sock)
                         if result is None:
                             result = yield from self._recv_blocking(sock, op.timeout)
@@ -331,6 +339,7 @@ class SimNode:
             if op.seconds > 0:
                 self._release_gil()  # the live backend sleeps through both
                 yield self.env.timeout(op.seconds + self._late(op.seconds))
+                self.slept = True
             return None
         if kind is Poll:
             return (yield from self._poll(op))
