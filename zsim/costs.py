@@ -154,7 +154,8 @@ class CostModel(BaseModel):
     app_cost_cv: float = Field(
         0.0, ge=0, description="spread of each send/recv call's application cost: gamma "
         "distributed with the costs above as its mean and this coefficient of variation "
-        "(0 = every call costs the same)"
+        "(0 = every call costs the same). Not drawn for a send right after a timed sleep: "
+        "that send's variation is in the sleep's lateness, measured on such sends"
     )
     app_record_s: float = Field(
         0.0, ge=0, description="extra application cost of each send/recv when the run records "
