@@ -310,20 +310,16 @@ class CostModel(BaseModel):
             for p in self.app_call_by_size)
         return self.model_copy(update=scaled)
 
-    @field_validator("app_sleep_late_by_length")
+    @field_validator("app_sleep_late_by_length", "app_call_by_size")
     @classmethod
-    def _lengths_increase(cls, points: tuple[SleepLateness, ...]) -> tuple[SleepLateness, ...]:
-        lengths = [p.sleep_s for p in points]
-        if any(b <= a for a, b in pairwise(lengths)):
-            raise ValueError(f"sleep_s must increase from point to point, got {lengths}")
-        return points
-
-    @field_validator("app_call_by_size")
-    @classmethod
-    def _sizes_increase(cls, points: tuple[CallCost, ...]) -> tuple[CallCost, ...]:
-        sizes = [p.size_bytes for p in points]
-        if any(b <= a for a, b in pairwise(sizes)):
-            raise ValueError(f"size_bytes must increase from point to point, got {sizes}")
+    def _points_increase(cls, points: tuple[BaseModel, ...]) -> tuple[BaseModel, ...]:
+        """A table's points go in increasing sleep length or message size."""
+        if not points:
+            return points
+        key = "sleep_s" if isinstance(points[0], SleepLateness) else "size_bytes"
+        at = [getattr(p, key) for p in points]
+        if any(b <= a for a, b in pairwise(at)):
+            raise ValueError(f"{key} must increase from point to point, got {at}")
         return points
 
     def call_cost(self, size: int) -> tuple[float, float]:
