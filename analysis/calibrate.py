@@ -931,6 +931,7 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     params: dict[str, Any] = {}
     interval = _fit_interval(m, base, params)
     (app, record, cv, calls), eng = _fit_app(m, base, params), _fit_engine(m, base, params)
+    # the fitted call costs: what the probes' own sends cost, and the model built on them
     app_costs = base.model_copy(update={"app_send_s": app.send_s, "app_recv_s": app.recv_s,
                                         "app_byte_s": app.byte_s, "app_call_by_size": calls})
     gil_wait, gil_sigma = _fit_gil(m, base, params)
@@ -947,7 +948,7 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
     drop_saving = _fit_drop_saving(
         m, base, app_costs.call_cost(int(STRAND_OVERRIDES["size"]))[0] + record, params)
     speed_cv = _fit_host_speed(m, base, params)
-    partial = base.model_copy(update={
+    partial = app_costs.model_copy(update={
         "app_drop_saving_s": drop_saving, "host_speed_cv": speed_cv,
         "io_wake_cpu_s": wake_cpu, "cpu_cores": cores,
         "io_strand_per_msg": strand_rate, "io_strand_s": strand_s,
@@ -956,8 +957,7 @@ def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel
         "app_start_late_s": start_late, "app_start_late_cv": start_cv,
         "app_mark_s": mark,
         "app_gil_wait_s": gil_wait, "app_gil_wait_sigma": gil_sigma, "app_cost_cv": cv,
-        "app_send_s": app.send_s, "app_recv_s": app.recv_s, "app_byte_s": app.byte_s,
-        "app_call_by_size": calls, "app_record_s": record,
+        "app_record_s": record,
         "engine_msg_s": eng.intercept, "engine_byte_s": eng.slope,
         "command_interval_s": interval})
     wake = _fit_wakeups(m, partial, params)

@@ -1,6 +1,6 @@
 """A send's and a recv's cost by message size (``app_call_by_size``): measured live at a few
 sizes, interpolated between them. A line through the sizes misses the step from 10 B to 1 kB
-(live, a pyzmq send's CPU: 12.0 µs at 10 B, 13.4 at 1 kB, 16.5 at 10 kB), and a PUB burst at
+(live, a pyzmq send's CPU: 12.3 µs at 10 B, 13.4 at 1 kB, 16.7 at 10 kB), and a PUB burst at
 its HWM passes about HWM messages per command-throttle interval, so what a subscriber gets
 follows what each send costs."""
 

@@ -147,8 +147,8 @@ class CostModel(BaseModel):
         "given, a call's cost is interpolated in its message's size between these points "
         "(outside them, the nearest point and app_byte_s per byte of the difference) "
         "and replaces app_send_s/app_recv_s + app_byte_s × size. A call's cost is not linear "
-        "in size: on a virtual machine a pyzmq send cost 12.0 µs of CPU at 10 B, 12.6 at "
-        "100 B, 13.4 at 1 kB and 16.5 at 10 kB (a line through them is 0.9 µs too dear at "
+        "in size: on a virtual machine a pyzmq send cost 12.3 µs of CPU at 10 B, 12.7 at "
+        "100 B, 13.4 at 1 kB and 16.7 at 10 kB (a line through them is 0.5-0.9 µs too dear at "
         "10 B and misses most of the step to 1 kB)"
     )
     app_cost_cv: float = Field(

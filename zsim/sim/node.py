@@ -245,6 +245,7 @@ class SimNode:
         error: BaseException | None = None
         env, gil, spread = self.env, self.gil, self.spread  # fixed for the node's life
         on_core, stranding = self._on_core, self.io.stranding
+        sized = None if self._call_cost is None else self._sized  # the per-size table, if any
         cheapest = min((p.send_s for p in self.costs.app_call_by_size), default=self._t_send_cost)
         saving = min(self.costs.app_drop_saving_s, cheapest)
         signal = self.costs.app_gil_signal_s
@@ -264,10 +265,10 @@ class SimNode:
                         msg = op.message
                         # every send pays this; one that writes a pipe pays the saving after
                         unwritten = saving if sock.drops_unwritten else 0.0
-                        if self._call_cost is None:
+                        if sized is None:
                             cost = self._t_send_cost - unwritten + self._byte_cost * msg.size
                         else:
-                            cost = self._sized(msg.size)[0] - unwritten
+                            cost = sized(msg.size)[0] - unwritten
                         if gil is not None and gil.waiters:
                             cost += signal  # pyzmq drops the lock: the waiter is signalled
                         if spread is not None:
@@ -304,7 +305,7 @@ class SimNode:
                             if gil is not None and not gil.runs(self):
                                 yield from self._take_gil()  # back from a wait
                             cost = (self._t_recv_cost + self._byte_cost * result.size
-                                    if self._call_cost is None else self._sized(result.size)[1])
+                                    if sized is None else sized(result.size)[1])
                             if gil is not None and gil.waiters:
                                 cost += signal
                             if spread is not None:
