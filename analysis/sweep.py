@@ -24,9 +24,12 @@ from typing import Any
 
 import pandas as pd
 
+from zsim.analysis.backends import get_backend
+from zsim.analysis.closed_forms import predict
 from zsim.analysis.compare import repetitions
 from zsim.analysis.stats import mean_ci
 from zsim.atomic import write_file
+from zsim.backend import RecordLevel, RunOptions
 from zsim.errors import ZsimError
 from zsim.records import SCHEMA_VERSION, package_versions
 from zsim.scenario import load_scenario, parse_overrides
@@ -95,14 +98,11 @@ def plan(
 def run_task(task: SweepTask) -> pd.DataFrame:
     """Run one task; its metrics with backend, rep, seed and grid-parameter columns."""
     sc = load_scenario(task.scenario, dict(task.overrides), task.profile)
-    if task.backend == "sim":
-        from zsim.sim import simulate
-
-        result = simulate(sc, seed=task.seed, record="lifecycle", stratum=task.stratum)
-    else:
-        from zsim.live import run_live
-
-        result = run_live(sc, seed=task.seed, record="messages")
+    # the sim records lifecycle only (its metrics are complete either way); live records
+    # messages, as its derived metrics need them
+    record: RecordLevel = "lifecycle" if task.backend == "sim" else "messages"
+    result = get_backend(task.backend).run(
+        sc, RunOptions(seed=task.seed, record=record, stratum=task.stratum))
     df = result.metrics.assign(backend=task.backend, rep=task.rep, seed=task.seed,
                                complete=bool(result.meta.get("complete", True)))
     for name, value in task.point:
@@ -196,8 +196,6 @@ def closed_form_curve(
     profile: str | None = None,
 ) -> pd.DataFrame:
     """The scenario's closed-form predictions at every grid point (empty without a model)."""
-    from zsim.analysis.closed_forms import predict
-
     rows = []
     for point in grid_points(grid):
         sc = load_scenario(scenario, {**sets, **dict(point)}, profile)

@@ -13,6 +13,7 @@ import math
 import multiprocessing as mp
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -29,17 +30,11 @@ from typing import Any
 
 import zmq
 
+from zsim.backend import RunOptions, run_meta
 from zsim.behaviours.registry import BehaviourError, resolve, validate_params
 from zsim.errors import RunInterrupted, ZsimError
 from zsim.metrics import derived_rows
-from zsim.records import (
-    SCHEMA_VERSION,
-    RunResult,
-    events_frame,
-    host_info,
-    metrics_frame,
-    package_versions,
-)
+from zsim.records import RunResult, events_frame, metrics_frame
 from zsim.scenario.model import Scenario
 
 from .child import NodeConfig, child_main
@@ -51,10 +46,6 @@ STOP_GRACE_S = 5.0  # how long stopped nodes get to hand over their records
 JOIN_TIMEOUT_S = 2.0
 STDERR_TAIL = 2000
 _TEARDOWN_EVENTS = ("disconnected", "refused", "accepted", "connected")
-
-
-def _matches(pattern: str, name: str) -> bool:
-    return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
 
 
 @dataclass
@@ -90,6 +81,17 @@ class _Child:
             self.conn_open = False
 
 
+def error_line(trace: str) -> str:
+    """A child's traceback as one line: the exception's last line, and where the innermost
+    frame outside zsim's own live harness raised it (the behaviour's file:line)."""
+    lines = trace.strip().splitlines()
+    frames = re.findall(r'File "([^"]+)", line (\d+)', trace)
+    here = str(Path(__file__).parent)
+    outside = [f for f in frames if not f[0].startswith(here)] or frames
+    where = f" (at {Path(outside[-1][0]).name}:{outside[-1][1]})" if outside else ""
+    return f"raised {lines[-1] if lines else 'an error'}{where}"
+
+
 class LiveRun:
     def __init__(self, scenario: Scenario, seed: int, record: str | None, timeout: float) -> None:
         self.scenario = scenario
@@ -100,10 +102,8 @@ class LiveRun:
         self.runner_events: list[tuple[Any, ...]] = []
         self.marks: dict[str, set[str]] = {}
         self.finished: set[str] = set()
-        self.stop_after = {
-            n for name in scenario.run.stop_after for n in scenario.nodes
-            if n == name or scenario.nodes[n].group == name
-        }
+        self.stop_after = {n for name in scenario.run.stop_after
+                           for n in scenario.nodes_matching(name)}
         self.t0 = 0
         self.t_end = 0
         self.stop_reason = ""
@@ -217,7 +217,7 @@ class LiveRun:
             child.counters, child.metrics, child.stuck = counters, metrics, stuck
             if error:
                 child.error = error
-                self.problems.append(f"{child.label}: {error.strip().splitlines()[-1]}")
+                self.problems.append(f"{child.label}: {error_line(error)}")
                 self._request_stop("error")
             if final:
                 child.final = True
@@ -235,7 +235,7 @@ class LiveRun:
 
     def _reached(self, after: str) -> bool:
         pattern, point = after.rsplit(":", 1)
-        names = [n for n in self.scenario.nodes if _matches(pattern, n)]
+        names = self.scenario.nodes_matching(pattern)
         done = self.marks.get(point, set())
         return bool(names) and all(n in done for n in names)
 
@@ -435,32 +435,47 @@ class LiveRun:
         incomplete = sorted(c.label for c in self.children if not c.final and not c.killed)
         complete = (not self.problems and not incomplete and not interrupted
                     and self.stop_reason not in ("timeout", "error", "node died"))
-        host = host_info()
-        meta = {
-            "schema_version": SCHEMA_VERSION,
-            "backend": "live",
-            "scenario": self.scenario.name,
-            "source": self.scenario.source,
-            "params": self.scenario.params,
-            "seed": self.seed,
-            "profile": self.scenario.profile,
-            "record": "messages" if self.messages else "lifecycle",
-            "complete": complete,
-            "stop_reason": interrupted or self.stop_reason,
-            "wall_s": wall,
-            "mode": "threads" if self.threads else "processes",
-            "incomplete_nodes": incomplete,
-            "problems": self.problems,
-            "child_exits": self.exits,
-            "errors": {c.label: c.error for c in self.children if c.error},
-            "pyzmq": zmq.__version__,
-            "libzmq": zmq.zmq_version(),
-            "cpus": os.cpu_count(),
-            "kernel": platform.release(),
-            "versions": package_versions(),
-            "host": host,
-        }
+        unfinished = self.unfinished()
+        options = RunOptions(seed=self.seed,
+                             record="messages" if self.messages else "lifecycle",
+                             timeout=self.timeout)
+        meta = run_meta(
+            "live", self.scenario, options, complete=complete, wall_s=wall,
+            stop_reason=interrupted or self.stop_reason,
+            mode="threads" if self.threads else "processes",
+            incomplete_nodes=incomplete,
+            unfinished=unfinished,
+            problems=self.problems,
+            child_exits=self.exits,
+            errors={c.label: c.error for c in self.children if c.error},
+            pyzmq=zmq.__version__,
+            libzmq=zmq.zmq_version(),
+            cpus=os.cpu_count(),
+            kernel=platform.release(),
+        )
         return RunResult(events, metrics_frame(metric_rows), meta)
+
+
+    def unfinished(self) -> dict[str, dict[str, object]]:
+        """Each node whose behaviour had not returned when the run ended (zsim.outcome): a REQ
+        awaiting its reply and a start condition never met are hangs; others are idle."""
+        why = f"the run ended ({self.stop_reason or 'stopped'})"
+        out: dict[str, dict[str, object]] = {}
+        for name, spec in self.scenario.nodes.items():
+            mine = [c for c in self.children if c.name == name]
+            last = mine[-1] if mine else None
+            if last is None or last.finished or last.killed:
+                continue
+            started = any(e[1] == name and e[3] == "start" for e in last.events)
+            if not started and spec.start.after:
+                doing, hang = f"not started: its start condition after = " \
+                              f"{spec.start.after!r} was never met", True
+            elif last.stuck:
+                doing, hang = "blocked in recv on a REQ awaiting its reply", True
+            else:
+                doing, hang = "did not finish", False
+            out[name] = {"waiting": f"{doing}; {why}", "hang": hang}
+        return out
 
 
 class _Terminated(KeyboardInterrupt):

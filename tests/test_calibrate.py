@@ -47,7 +47,7 @@ from zsim.analysis.calibrate_bench import (
     wire_size,
 )
 from zsim.analysis.closed_forms import reqrep_rtt
-from zsim.cli_calibrate import format_summary
+from zsim.cli.calibrate import format_summary
 from zsim.costs import CostModel, LinkCosts, SleepLateness
 from zsim.profile import load_profile, save_profile
 
@@ -418,7 +418,7 @@ def test_quick_calibration_writes_a_plausible_profile(tmp_path: Path) -> None:
     - engine per message 1 ns-100 µs, per byte < 100 ns (I/O threads move > 10 MB/s);
     - command interval 0.1-10 ms: 3e6 TSC ticks at 0.3-30 GHz;
     - kernel buffers 1 kB-256 MB (Linux socket buffer limits), trips ≥ 1."""
-    from zsim.cli_calibrate import run_calibrate_command
+    from zsim.cli.calibrate import run_calibrate_command
 
     before = _leftovers()
     path = run_calibrate_command(tmp_path / "quick.json", quick=True, name="quick-test")

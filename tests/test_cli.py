@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pandas as pd
 import pytest
 from proc_kit import zsim_script
@@ -325,14 +326,21 @@ def test_subcommand_help_exits_0(capsys: pytest.CaptureFixture[str], command: st
         assert out.startswith(f"Usage: zsim {command} ")
 
 
-def test_the_four_documented_subcommands_exist() -> None:
-    assert {"run", "validate", "list", "schema"} <= set(cli.commands)
+def _commands() -> list[str]:
+    return cli.list_commands(click.Context(cli))
+
+
+def test_every_subcommand_loads_and_has_help() -> None:
+    assert {"run", "compare", "sweep", "validate", "list", "schema"} <= set(_commands())
+    for name in _commands():
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None and command.help, name
 
 
 def test_top_level_help(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_main(capsys, "--help")
     assert (code, err) == (0, "")
-    for command in cli.commands:
+    for command in _commands():
         assert command in out
 
 

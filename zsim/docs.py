@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from zsim.behaviours.registry import BUILTINS, resolve
 from zsim.costs import CostModel, LinkCosts
 from zsim.records import EVENT_COLUMNS, EVENTS, STANDARD_METRICS
-from zsim.scenario.model import NodeSpec, RunSpec, SocketSpec, StartSpec
+from zsim.scenario.model import ExpectSpec, NodeSpec, RunSpec, SocketSpec, StartSpec
 
 INTRO = """\
 # Scenario format
@@ -71,6 +71,7 @@ def scenario_reference() -> str:
     parts = [
         INTRO,
         _fields(RunSpec, "[run]"),
+        _fields(ExpectSpec, "[expect]"),
         _fields(NodeSpec, "[nodes.NAME]"),
         _fields(StartSpec, "start = { ... }"),
         _fields(SocketSpec, "sockets = [ { ... } ]"),

@@ -31,3 +31,14 @@ class RunInterrupted(KeyboardInterrupt):
         super().__init__(f"live run stopped by signal {signum}")
         self.result = result
         self.signum = signum
+
+
+class RunFailed(ZsimError):
+    """A run that ended otherwise than its scenario expects; ``causes``: one line each, naming
+    the node and what went wrong. Raised after the run's output is shown and written."""
+
+    exit_code = 1
+
+    def __init__(self, causes: list[str]) -> None:
+        super().__init__("; ".join(causes))
+        self.causes = causes

@@ -24,7 +24,7 @@ from zsim.scenario.model import Scenario
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _WHOLE_PLACEHOLDER = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
-_TOP_LEVEL = ("params", "run", "model", "nodes", "compare", "sweep")
+_TOP_LEVEL = ("params", "run", "model", "nodes", "expect", "compare", "sweep")
 
 
 def parse_overrides(items: Iterable[str], source: str = "--set") -> dict[str, Any]:
@@ -79,7 +79,7 @@ def load_scenario_text(
         "model": _layered(base.model.model_dump(), tree.get("model", {})),
         "profile": base.name,
         "name": name,
-        "description": _leading_comment(text),
+        "description": leading_comment(text),
         "source": source,
         "params": params,
         "nodes": nodes,
@@ -103,7 +103,7 @@ def _layered(base: dict[str, Any], over: Any) -> Any:
     return out
 
 
-def _leading_comment(text: str) -> str:
+def leading_comment(text: str) -> str:
     lines = []
     for line in text.splitlines():
         if not line.startswith("#"):

@@ -165,6 +165,21 @@ class RunSpec(_Frozen):
     seed: int = Field(0, ge=0, description="default seed (--seed overrides)")
 
 
+class ExpectSpec(_Frozen):
+    """What the scenario expects of a run, so that ``zsim run`` exits 0 when it happens.
+
+    By default a run is expected to end with the nodes of ``run.stop_after`` finished, no node
+    hung (a REQ awaiting its reply, a blocked send, a start condition never met) and nothing
+    stranded; a scenario about a hang says so here.
+    """
+
+    stuck: list[str] = Field(
+        default_factory=list,
+        description="nodes (names, group tables or name-* wildcards) expected to end the run "
+        "hung, e.g. a REQ client whose server died; the run fails if one of them does not",
+    )
+
+
 class CompareSpec(_Frozen):
     """How ``zsim compare`` judges this scenario."""
 
@@ -209,6 +224,7 @@ class Scenario(_Frozen):
     )
     profile: str = Field("default", description="(set by the loader) the profile used")
     nodes: dict[str, NodeSpec] = Field(description="node name → node")
+    expect: ExpectSpec = Field(default_factory=ExpectSpec, description="what a run should do")
     compare: CompareSpec = Field(default_factory=CompareSpec, description="read by zsim compare")
     sweep: SweepSpec = Field(default_factory=SweepSpec, description="read by zsim sweep")
 
@@ -226,10 +242,22 @@ class Scenario(_Frozen):
         for name in self.sweep.grid:
             if name not in self.params:
                 raise ValueError(f"sweep.grid names unknown param {name!r}")
-        for name in self.run.stop_after:
-            if name not in self.nodes and not self.group_members(name):
-                raise ValueError(f"run.stop_after names unknown node {name!r}")
+        for field, names in (("run.stop_after", self.run.stop_after),
+                             ("expect.stuck", self.expect.stuck)):
+            for name in names:
+                if not self.nodes_matching(name):
+                    raise ValueError(f"{field} names unknown node {name!r}")
         return self
+
+    def nodes_matching(self, pattern: str) -> list[str]:
+        """The nodes a name in ``stop_after``, ``after`` or ``[expect]`` stands for: a node,
+        the replicas of a group table, or ``name-*`` (every node whose name starts so)."""
+        def hit(node: str, spec: NodeSpec) -> bool:
+            if pattern.endswith("*"):
+                return node.startswith(pattern[:-1])
+            return node == pattern or spec.group == pattern
+        return [n for n, spec in self.nodes.items() if hit(n, spec)]
+
 
     def group_members(self, group: str) -> list[str]:
         """Names of the replicas expanded from table ``group``."""

@@ -12,6 +12,7 @@ The application thread follows libzmq's socket_base_t (src/socket_base.cpp):
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -103,6 +104,21 @@ class CostSpread:
         return float(self.block[self.at - 1])
 
 
+@dataclass(frozen=True)
+class Wait:
+    """What a node's behaviour is blocked on: ``what`` ("recv on 'requests'"), since ``since``
+    (sim seconds), and whether nothing in the scenario is meant to end it (``hang``: a REQ
+    awaiting its reply, a blocked send, a connection or start condition never met; a recv or
+    poll for more input is idle). zsim.outcome reads it when the run ends with the node there."""
+
+    what: str
+    since: float
+    hang: bool
+
+    def describe(self) -> str:
+        return f"blocked in {self.what} since t={self.since:.6g} s"
+
+
 class SimNode:
     """One incarnation of a scenario node."""
 
@@ -138,6 +154,7 @@ class SimNode:
         self.sockets: dict[str, SimSocket] = {}
         self.engines: list[tuple[Engine, Connection]] = []
         self.blocked: tuple[SimSocket, float] | None = None
+        self.waiting: Wait | None = None  # set while the behaviour is blocked (zsim.outcome)
         self.finished = False
         self.process: simpy.Process | None = None
         self.post_cost = costs.command_post_s  # per command this app thread sends (mailbox)
@@ -234,7 +251,10 @@ class SimNode:
     def _main(self) -> Generator[simpy.Event, Any, None]:
         start = self.spec.start
         if self.incarnation == 0 and start.after:
+            self.waiting = Wait(f"its start condition after = {start.after!r}", self.env.now,
+                                hang=True)
             yield self.world.point_reached(start.after)
+            self.waiting = None
             if start.delay:
                 yield self.env.timeout(start.delay + self._late(start.delay))
         self.record_lifecycle(None, "start", "", "")
@@ -407,7 +427,9 @@ class SimNode:
             if not sock.mailbox:
                 remaining = None if deadline is None else deadline - self.env.now
                 self._release_gil()
+                self.waiting = Wait(f"send on {sock.spec.name!r}", self.env.now, hang=True)
                 woke = yield self.app.wait((sock,), remaining)
+                self.waiting = None
                 if not woke:
                     return False
             sock.process_commands()
@@ -443,9 +465,11 @@ class SimNode:
             if not sock.mailbox:
                 remaining = None if deadline is None else deadline - self.env.now
                 self.blocked = (sock, self.env.now)
+                self.waiting = Wait(f"recv on {sock.spec.name!r}", self.env.now,
+                                    hang=self.is_stuck())
                 self._release_gil()
                 woke = yield self.app.wait((sock,), remaining)
-                self.blocked = None
+                self.blocked = self.waiting = None
                 if not woke:
                     return None
             sock.process_commands()
@@ -466,7 +490,10 @@ class SimNode:
             if not any(s.mailbox for s in socks):
                 remaining = None if deadline is None else deadline - self.env.now
                 self._release_gil()
+                names = ", ".join(repr(s.spec.name) for s in socks)
+                self.waiting = Wait(f"poll on {names}", self.env.now, hang=False)
                 woke = yield self.app.wait(socks, remaining)
+                self.waiting = None
                 if not woke:
                     return ()
 
@@ -477,10 +504,13 @@ class SimNode:
         event = self.env.event()
         sock.handshake_waiters.append(event)
         self._release_gil()
+        self.waiting = Wait(f"a connection on {sock.spec.name!r}", self.env.now, hang=True)
         if op.timeout is None:
             yield event
+            self.waiting = None
             return True
         result = yield event | self.env.timeout(op.timeout)
+        self.waiting = None
         return event in result
 
     # --- end of run -----------------------------------------------------------------------

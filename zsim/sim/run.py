@@ -4,42 +4,47 @@ from __future__ import annotations
 
 import time
 
+from zsim.backend import RecordLevel, RunOptions, run_meta
 from zsim.metrics import derived_rows
-from zsim.records import SCHEMA_VERSION, RunResult, host_info, metrics_frame, package_versions
+from zsim.records import RunResult, metrics_frame
 from zsim.scenario.model import Scenario
 from zsim.seeds import Stratum
 from zsim.sim.world import World
 
 
+class SimBackend:
+    """The simpy model of libzmq (zsim.backend.Backend)."""
+
+    name = "sim"
+
+    def run(self, scenario: Scenario, options: RunOptions) -> RunResult:
+        """Run ``scenario`` once. Same scenario and options → identical records."""
+        seed = options.seed_for(scenario)
+        world = World(scenario, seed, options.record, options.stratum)
+        wall0 = time.perf_counter()
+        world.run(options.timeout)
+        wall = time.perf_counter() - wall0
+        timed_out = world.end_reason == "timeout"
+        problems = ([f"the simulation hit its wall-clock timeout ({options.timeout:g} s) at "
+                     f"t={world.env.now:.6g} s"] if timed_out else [])
+        events = world.recorder.frame()
+        rows = world.metric_rows() + derived_rows(events, scenario)
+        rows.append(("*", "sim_time_s", world.env.now))
+        rows.append(("*", "queued", world.queued()))
+        stratum = options.stratum
+        meta = run_meta(
+            "sim", scenario, options, complete=not timed_out, wall_s=wall,
+            stop_reason=world.end_reason, problems=problems, unfinished=world.unfinished(),
+            stratum=None if stratum is None else [stratum.index, stratum.count],
+            host_speed_factor=world.speed_factor,  # this run's draw (CostModel.host_speed_cv)
+        )
+        return RunResult(events, metrics_frame(rows), meta)
+
+
 def simulate(scenario: Scenario, seed: int | None = None, record: str | None = None,
              stratum: Stratum | None = None) -> RunResult:
-    """Run ``scenario`` once. Same scenario, seed and stratum → identical records. ``stratum``:
-    which of a set of repetitions this run is (zsim.seeds.Stratum: its per-run draws then
-    cover their distributions evenly over the set)."""
-    seed = scenario.run.seed if seed is None else seed
-    world = World(scenario, seed, record, stratum)
-    wall0 = time.perf_counter()
-    world.run()
-    wall = time.perf_counter() - wall0
-    events = world.recorder.frame()
-    rows = world.metric_rows() + derived_rows(events, scenario)
-    rows.append(("*", "sim_time_s", world.env.now))
-    rows.append(("*", "queued", world.queued()))
-    meta = {
-        "schema_version": SCHEMA_VERSION,
-        "backend": "sim",
-        "scenario": scenario.name,
-        "source": scenario.source,
-        "params": scenario.params,
-        "seed": seed,
-        "record": "messages" if world.recorder.messages else "lifecycle",
-        "complete": True,
-        "wall_s": wall,
-        "profile": scenario.profile,
-        "model": scenario.model.model_dump(),
-        "stratum": None if stratum is None else [stratum.index, stratum.count],
-        "host_speed_factor": world.speed_factor,  # this run's draw (CostModel.host_speed_cv)
-        "versions": package_versions(),
-        "host": host_info(),
-    }
-    return RunResult(events, metrics_frame(rows), meta)
+    """``SimBackend().run`` with the options spelled out (the form most tests use)."""
+    level: RecordLevel | None = None
+    if record is not None:
+        level = "messages" if record == "messages" else "lifecycle"
+    return SimBackend().run(scenario, RunOptions(seed=seed, record=level, stratum=stratum))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
@@ -32,10 +33,6 @@ class NodeStats:
     io_wait_s: float = 0.0
     preempted: int = 0
     metrics: dict[str, float] = field(default_factory=dict)
-
-
-def _matches(pattern: str, name: str) -> bool:
-    return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
 
 
 def host_speed_factor(cv: float, quantile: float) -> float:
@@ -80,11 +77,10 @@ class World:
         self.marks: dict[str, set[str]] = {}
         self.point_waiters: list[tuple[str, str, simpy.Event]] = []
         self.finished: set[str] = set()
-        self.stop_after = {
-            n for name in scenario.run.stop_after for n in scenario.nodes
-            if n == name or scenario.nodes[n].group == name
-        }
+        self.stop_after = {n for name in scenario.run.stop_after
+                           for n in scenario.nodes_matching(name)}
         self.stopped = False
+        self.end_reason = ""  # set by run(): stop_after, until, idle or timeout
 
     def seeds_for(self, name: str, incarnation: int) -> tuple[int, int]:
         """Two independent seeds for a node (behaviour draws, model draws), stable by name."""
@@ -102,7 +98,7 @@ class World:
         self.point_waiters = still
 
     def _reached(self, pattern: str, point: str) -> bool:
-        names = [n for n in self.scenario.nodes if _matches(pattern, n)]
+        names = self.scenario.nodes_matching(pattern)
         done = self.marks.get(point, set())
         return bool(names) and all(n in done for n in names)
 
@@ -146,7 +142,7 @@ class World:
         if node.incarnation == incarnation and node.alive:
             node.connect_and_run()
 
-    def run(self) -> None:
+    def run(self, wall_timeout: float | None = None) -> None:
         # As the live backend (zsim.live.child, runner): a node's process sleeps until its
         # start and wakes late (app_start_late_*, each node and incarnation a draw of its own);
         # a node that starts at 0 binds before the common start, any other when it wakes; its
@@ -169,10 +165,42 @@ class World:
                 back = spec.restart_at + self._start_late(name, 1)
                 self._schedule(back, lambda n=name: self._bind(n, 1))
                 self._schedule(back, lambda n=name: self._connect(n, 1))
-        env, until = self.env, self.scenario.run.until
-        step = env.step
-        while not self.stopped and env.peek() <= until:
-            step()
+        self.end_reason = self._step_until(self.scenario.run.until, wall_timeout)
+
+    def _step_until(self, until: float, wall_timeout: float | None) -> str:
+        """Run the kernel; why it stopped: stop_after, until, idle (nothing left to happen)
+        or timeout (``wall_timeout`` wall-clock seconds, checked every 4096 events)."""
+        env = self.env
+        step, peek = env.step, env.peek
+        deadline = math.inf if wall_timeout is None else time.monotonic() + wall_timeout
+        while True:
+            for _ in range(4096):
+                if self.stopped:
+                    return "stop_after"
+                t = peek()
+                if t > until:
+                    return "idle" if t == math.inf else "until"
+                step()
+            if time.monotonic() > deadline:
+                return "timeout"
+
+    def unfinished(self) -> dict[str, dict[str, object]]:
+        """Each node whose behaviour had not returned when the run ended, and what it was
+        doing (zsim.outcome): blocked (node.waiting, a hang or not), asleep, or crashed."""
+        why = {"idle": "nothing left to happen in the model (deadlock)",
+               "until": f"the run reached until = {self.scenario.run.until:g} s",
+               "stop_after": "the run ended at stop_after",
+               "timeout": "the run hit its wall-clock timeout"}[self.end_reason]
+        out: dict[str, dict[str, object]] = {}
+        for name in self.scenario.nodes:
+            node = self.nodes.get(name)
+            if name in self.finished or (node is not None and not node.alive):
+                continue  # returned, or crashed on purpose (crash_at) and not restarted
+            wait = None if node is None else node.waiting
+            doing = "not started" if node is None else (
+                wait.describe() if wait is not None else "running")
+            out[name] = {"waiting": f"{doing}; {why}", "hang": bool(wait and wait.hang)}
+        return out
 
     # --- accounting -----------------------------------------------------------------------
     def queued(self) -> int:

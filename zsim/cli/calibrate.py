@@ -17,6 +17,8 @@ from typing import Any
 import click
 import numpy as np
 
+from zsim.analysis.calibrate import calibrate as run_calibration
+from zsim.analysis.calibrate_bench import Plan
 from zsim.costs import CostModel
 from zsim.progress import progress_bar
 from zsim.steal import steal_warning
@@ -73,12 +75,31 @@ def _host_slug() -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", platform.node() or "host").strip("-") or "host"
 
 
+@click.command()
+@click.option("--out", type=click.Path(dir_okay=False), default=None, metavar="PROFILE",
+              help="Profile file to write (default: ./profile-<hostname>.json); pass it to "
+                   "--profile of run, compare, sweep and check-model.")
+@click.option("--quick", is_flag=True,
+              help="Fewer, shorter measurements: ~20-30 s instead of ~1.5-3 min; noisier fits.")
+@click.option("--name", default=None, help="Profile name (default: calibrated-<hostname>).")
+@click.option("--timeout", type=float, default=60.0, show_default=True,
+              help="Wall-clock limit in seconds for each live run.")
+def calibrate(out: str | None, quick: bool, name: str | None, timeout: float) -> None:
+    """Measure this machine on loopback and write a fitted machine profile.
+
+    Live micro-benchmarks per transport (tcp, ipc): send/recv cost by message size (with and
+    without the event log), engine throughput, REQ/REP round trip, the slow-joiner window's
+    distribution and how late paced sends run, buffer capacity by size and HWM, the cost of
+    waking a sleeping reader, the interpreter lock, and the command throttle. Prints every
+    parameter fitted against its default with its fit quality; the profile's "fit" section says
+    how each was obtained, from what.
+    """
+    run_calibrate_command(out, quick, name, timeout)
+
+
 def run_calibrate_command(out: str | Path | None, quick: bool, name: str | None,
                           timeout: float = 60.0) -> Path:
     """Run the calibration, write the profile, print the summary; returns the profile path."""
-    from zsim.analysis.calibrate import calibrate
-    from zsim.analysis.calibrate_bench import Plan
-
     plan = Plan.make(quick, timeout)
     path = Path(out) if out else default_out()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
@@ -88,7 +109,7 @@ def run_calibrate_command(out: str | Path | None, quick: bool, name: str | None,
                    "slow the live measurements", err=True)
     # the measurements' steps, then the interpreter lock's fit by simulation
     with progress_bar(plan.steps() + 1, "calibrate") as bar:
-        written, model, fit = calibrate(plan, path, name or f"calibrated-{_host_slug()}",
+        written, model, fit = run_calibration(plan, path, name or f"calibrated-{_host_slug()}",
                                         step=lambda _s: bar.update())
     click.echo(format_summary(model, fit))
     click.echo(f"wrote {written} ({fit['wall_s']:.0f} s); use it with --profile {written}")

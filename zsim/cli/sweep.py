@@ -7,29 +7,63 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 
+from zsim.analysis.compare import selected_rows
+from zsim.analysis.executors import make_executor
+from zsim.analysis.sweep import (
+    closed_form_curve,
+    load_results,
+    parse_grid,
+    plan,
+    run_sweep,
+    summarize,
+    write_atomic,
+    write_meta,
+)
+from zsim.analysis.sweep_plots import write_plots
 from zsim.catalog import scenario_path
+from zsim.cli.common import profile_option, sets_option
 from zsim.errors import ZsimError
 from zsim.progress import progress_bar
-from zsim.scenario import load_scenario, parse_overrides
+from zsim.scenario import Scenario, load_scenario, parse_overrides
+
+
+@click.command()
+@click.argument("file")
+@click.option("--grid", "grids", multiple=True, metavar="NAME=V1,V2,...",
+              help="A parameter and its values (repeatable; the grid is their product). "
+                   "Default: the scenario's [sweep] grid.")
+@sets_option
+@click.option("--reps", type=click.IntRange(1), default=None,
+              help="Replications per grid point (default: [sweep] reps, else 10).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Root seed; replication k uses the k-th spawned seed at every grid point.")
+@click.option("--backend", type=click.Choice(["sim", "live", "both"]), default="sim",
+              show_default=True, help="Live tasks run one at a time, never beside sim tasks.")
+@click.option("--jobs", type=click.IntRange(1), default=None,
+              help="Parallel sim tasks (default: CPU count; 1 runs them in this process).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run sim tasks on Dask: 'local' starts a LocalCluster, tcp://HOST:PORT joins "
+                   "a running scheduler (pip install 'zsim[distributed]').")
+@click.option("--out", type=click.Path(file_okay=False), required=True,
+              help="Results directory. Rerunning the same command there resumes: finished "
+                   "tasks are kept, not redone.")
+@profile_option
+def sweep(file: str, grids: tuple[str, ...], sets: tuple[str, ...], reps: int | None, seed: int,
+          backend: str, jobs: int | None, scheduler: str | None, out: str,
+          profile: str | None) -> None:
+    """Run a parameter grid × replications and summarise each metric with 95% CIs.
+
+    Writes OUT/tasks/ (one parquet per task), OUT/summary.parquet (mean, ci, n per backend,
+    grid point, node and metric), OUT/closed_form.parquet, OUT/plots/*.png and OUT/meta.json.
+    """
+    run_sweep_command(file, grids, sets, reps, seed, backend, jobs, scheduler, Path(out), profile)
 
 
 def run_sweep_command(file: str, grids: tuple[str, ...], sets: tuple[str, ...], reps: int | None,
                       seed: int, backend: str, jobs: int | None, scheduler: str | None,
                       out: Path, profile: str | None = None) -> None:
-    from zsim.analysis.executors import make_executor
-    from zsim.analysis.sweep import (
-        closed_form_curve,
-        load_results,
-        parse_grid,
-        plan,
-        run_sweep,
-        summarize,
-        write_atomic,
-        write_meta,
-    )
-    from zsim.analysis.sweep_plots import write_plots
-
     path = str(scenario_path(file))
     overrides = parse_overrides(sets)
     base = load_scenario(path, overrides, profile)
@@ -69,15 +103,12 @@ def run_sweep_command(file: str, grids: tuple[str, ...], sets: tuple[str, ...], 
                f"({len(plots)} plots)")
 
 
-def _rows(sc: object, summary: object) -> list[tuple[str, str]]:
+def _rows(sc: Scenario, summary: pd.DataFrame) -> list[tuple[str, str]]:
     """(node, metric) rows to show: [sweep] metrics, else [compare] ones, else all non-*."""
-    from zsim.analysis.compare import selected_rows
-
-    available = {(n, m) for n, m in zip(summary.node, summary.metric, strict=True)  # type: ignore[attr-defined]
-                 if n != "*"}
-    patterns = sc.sweep.metrics  # type: ignore[attr-defined]
+    available = {(n, m) for n, m in zip(summary.node, summary.metric, strict=True) if n != "*"}
+    patterns = sc.sweep.metrics
     if not patterns:
-        return selected_rows(sc, available)  # type: ignore[arg-type]
+        return selected_rows(sc, available)
     rows = []
     for pattern in patterns:
         node_pat, _, metric_pat = pattern.rpartition(".")
