@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,23 +134,33 @@ def compare(
     live: Runner | None,
     progress: Callable[[str], None] | None = None,
 ) -> Comparison:
-    """Run the closed form, ``reps`` sim runs and ``reps`` live runs (same seeds)."""
+    """Run the closed form, ``reps`` sim runs and ``reps`` live runs (same seeds).
+
+    Ctrl-C or SIGTERM stops it between or during runs: the table is built from the runs that
+    finished, ``meta['complete']`` is False, ``meta['stopped']`` says where, and
+    ``meta['signum']`` which signal (the caller writes what it has and exits 128 + signum)."""
     runs = repetitions(seed, reps)
     predictions = predict(sc)
-    sim_runs: list[RunResult] = []
-    live_runs: list[RunResult] = []
-    for backend, runner, out in (("sim", sim, sim_runs), ("live", live, live_runs)):
-        if runner is None:
+    done: dict[str, list[RunResult]] = {"sim": [], "live": []}
+    stopped: dict[str, Any] = {}
+    for backend, runner in (("sim", sim), ("live", live)):
+        if runner is None or stopped:
             continue
-        for s, stratum in runs:
-            out.append(runner(sc, s, stratum))
+        for k, (s, stratum) in enumerate(runs):
+            try:
+                done[backend].append(runner(sc, s, stratum))
+            except KeyboardInterrupt as exc:
+                stopped = {"stopped": f"during {backend} run {k + 1} of {reps}",
+                           "signum": getattr(exc, "signum", signal.SIGINT)}
+                break
             if progress is not None:
                 progress(backend)
-    table = build_table(sc, predictions, sim_runs, live_runs)
+    table = build_table(sc, predictions, done["sim"], done["live"])
     seeds = [s for s, _ in runs]
-    meta = {"root_seed": seed, "reps": reps, "seeds": seeds,
-            "backends": [b for b, r in (("sim", sim), ("live", live)) if r is not None]}
-    return Comparison(sc, seeds, predictions, sim_runs, live_runs, table, meta)
+    meta = {"root_seed": seed, "reps": reps, "seeds": seeds, "complete": not stopped,
+            "backends": [b for b, r in (("sim", sim), ("live", live)) if r is not None],
+            **stopped}
+    return Comparison(sc, seeds, predictions, done["sim"], done["live"], table, meta)
 
 
 def format_table(table: pd.DataFrame) -> str:

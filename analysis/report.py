@@ -407,6 +407,8 @@ def report_meta(comparison: Comparison, files: list[str]) -> dict[str, Any]:
         "backends": _backends(comparison),
         "runs": {b: len(_runs(comparison, b)) for b in BACKENDS},
         "record": sc.run.record,
+        "complete": comparison.meta.get("complete", True),
+        "stopped": comparison.meta.get("stopped"),
         "versions": _versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": files,

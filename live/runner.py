@@ -8,21 +8,18 @@ Scenario times (start.at, crash_at, restart_at, run.until) are wall seconds afte
 
 from __future__ import annotations
 
-import contextlib
 import math
 import multiprocessing as mp
 import os
 import platform
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -33,6 +30,7 @@ import zmq
 from zsim.backend import RunOptions, run_meta
 from zsim.behaviours.registry import BehaviourError, resolve, validate_params
 from zsim.errors import RunInterrupted, ZsimError
+from zsim.interrupts import STOPPED_BY, signum_of, sigterm_as_interrupt
 from zsim.metrics import derived_rows
 from zsim.records import RunResult, events_frame, metrics_frame
 from zsim.scenario.model import Scenario
@@ -478,33 +476,6 @@ class LiveRun:
         return out
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread so that it takes Ctrl-C's way out."""
-
-
-def _raise_terminated(signum: int, frame: Any) -> None:
-    raise _Terminated()
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """While a run is on, SIGTERM stops it as Ctrl-C does (Python's default would exit at once,
-    leaving the run directory and its ipc files). Signals reach the main thread only."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _signum(exc: KeyboardInterrupt) -> int:
-    return signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT
-
-
-_STOPPED_BY = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}  # meta stop_reason
 
 
 def run_live(
@@ -522,23 +493,23 @@ def run_live(
     run = LiveRun(scenario, seed, record, timeout)
     wall0 = time.perf_counter()
     signum = 0
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         try:
             try:
                 run.run()
             except KeyboardInterrupt as exc:
-                signum = _signum(exc)
-                run.problems.append(_STOPPED_BY[signum])
+                signum = signum_of(exc)
+                run.problems.append(STOPPED_BY[signum])
             try:
                 run.stop(grace=1.0 if signum else STOP_GRACE_S)
             except KeyboardInterrupt as exc:
-                signum = signum or _signum(exc)
+                signum = signum or signum_of(exc)
         except BaseException:
             run.kill_all()
             raise
         finally:
             run.reap()
-    result = run.result(time.perf_counter() - wall0, _STOPPED_BY.get(signum))
+    result = run.result(time.perf_counter() - wall0, STOPPED_BY.get(signum))
     if signum:
         raise RunInterrupted(result, signum)
     return result

@@ -21,9 +21,8 @@ from typing import Any
 import pandas as pd
 
 from zsim.analysis.backends import get_backend, runner
-from zsim.analysis.compare import Comparison
+from zsim.analysis.compare import Comparison, repetitions
 from zsim.analysis.compare import compare as compare_runs
-from zsim.analysis.compare import repetitions
 from zsim.analysis.sweep import load_results, plan, run_sweep, summarize
 from zsim.backend import RecordLevel, RunOptions
 from zsim.catalog import scenario_path

@@ -10,7 +10,7 @@ from zsim.analysis.compare import format_table
 from zsim.analysis.report import write_report
 from zsim.backend import RunOptions
 from zsim.cli.common import load, profile_option, sets_option, timeout_option
-from zsim.errors import RunFailed
+from zsim.errors import RunFailed, RunInterrupted
 from zsim.outcome import run_failures
 from zsim.progress import progress_bar
 
@@ -48,6 +48,8 @@ def compare(file: str, sets: tuple[str, ...], reps: int, seed: int, backends: tu
     click.echo(format_table(result.table))
     if out:
         click.echo(f"wrote {write_report(result, out)}/report.html")
+    if not result.meta["complete"]:
+        raise RunInterrupted(None, result.meta["signum"])  # after writing what finished
     causes = [c for r in result.sim_runs + result.live_runs for c in run_failures(scenario, r)]
     failed = result.table[result.table.verdict == "FAIL"]
     causes += [f"{row.node}.{row.metric}: sim {row.sim_mean:.6g} vs live {row.live_mean:.6g} "

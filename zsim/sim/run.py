@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 from zsim.backend import RecordLevel, RunOptions, run_meta
+from zsim.errors import RunInterrupted
+from zsim.interrupts import STOPPED_BY, signum_of, sigterm_as_interrupt
 from zsim.metrics import derived_rows
 from zsim.records import RunResult, metrics_frame
 from zsim.scenario.model import Scenario
@@ -22,18 +24,36 @@ class SimBackend:
         seed = options.seed_for(scenario)
         world = World(scenario, seed, options.record, options.stratum)
         wall0 = time.perf_counter()
-        world.run(options.timeout)
+        signum = 0
+        with sigterm_as_interrupt():
+            try:
+                world.run(options.timeout)
+            except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: keep what was recorded
+                signum = signum_of(exc)
+                world.end_reason = STOPPED_BY[signum]
         wall = time.perf_counter() - wall0
-        timed_out = world.end_reason == "timeout"
-        problems = ([f"the simulation hit its wall-clock timeout ({options.timeout:g} s) at "
-                     f"t={world.env.now:.6g} s"] if timed_out else [])
+        result = self._result(world, scenario, options, wall)
+        if signum:
+            raise RunInterrupted(result, signum)
+        return result
+
+    @staticmethod
+    def _result(world: World, scenario: Scenario, options: RunOptions,
+                wall: float) -> RunResult:
+        ended = world.end_reason
+        problems = {
+            "timeout": [f"the simulation hit its wall-clock timeout ({options.timeout:g} s) "
+                        f"at t={world.env.now:.6g} s"],
+            "interrupted": [f"the simulation was interrupted at t={world.env.now:.6g} s"],
+            "terminated": [f"the simulation was terminated at t={world.env.now:.6g} s"],
+        }.get(ended, [])
         events = world.recorder.frame()
         rows = world.metric_rows() + derived_rows(events, scenario)
         rows.append(("*", "sim_time_s", world.env.now))
         rows.append(("*", "queued", world.queued()))
         stratum = options.stratum
         meta = run_meta(
-            "sim", scenario, options, complete=not timed_out, wall_s=wall,
+            "sim", scenario, options, complete=not problems, wall_s=wall,
             stop_reason=world.end_reason, problems=problems, unfinished=world.unfinished(),
             stratum=None if stratum is None else [stratum.index, stratum.count],
             host_speed_factor=world.speed_factor,  # this run's draw (CostModel.host_speed_cv)

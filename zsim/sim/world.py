@@ -190,7 +190,9 @@ class World:
         why = {"idle": "nothing left to happen in the model (deadlock)",
                "until": f"the run reached until = {self.scenario.run.until:g} s",
                "stop_after": "the run ended at stop_after",
-               "timeout": "the run hit its wall-clock timeout"}[self.end_reason]
+               "timeout": "the run hit its wall-clock timeout",
+               "interrupted": "the run was interrupted",
+               "terminated": "the run was terminated"}[self.end_reason]
         out: dict[str, dict[str, object]] = {}
         for name in self.scenario.nodes:
             node = self.nodes.get(name)
