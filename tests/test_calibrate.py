@@ -404,13 +404,9 @@ def _children() -> list[int]:
     return out
 
 
-def _leftovers() -> set[str]:
-    return {p for p in os.listdir(tempfile.gettempdir())
-            if p.startswith(("zsim-live-", "zsim-calibrate-"))}
-
-
 @pytest.mark.live
-def test_quick_calibration_writes_a_plausible_profile(tmp_path: Path) -> None:
+def test_quick_calibration_writes_a_plausible_profile(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Bounds, wide enough for a loaded CI host and narrow enough to catch unit errors:
     - send/recv per call 0.5 µs-2 ms: at least a bare pyzmq call, at most a descheduled slice;
     - per byte < 50 ns (memcpy and the live driver's padding run at GB/s, not MB/s);
@@ -420,9 +416,11 @@ def test_quick_calibration_writes_a_plausible_profile(tmp_path: Path) -> None:
     - kernel buffers 1 kB-256 MB (Linux socket buffer limits), trips ≥ 1."""
     from zsim.cli.calibrate import run_calibrate_command
 
-    before = _leftovers()
+    private = tmp_path / "tmp"  # the run's temporary files go here, and must be gone after
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
     path = run_calibrate_command(tmp_path / "quick.json", quick=True, name="quick-test")
-    assert _children() == [] and _leftovers() - before == set()
+    assert _children() == [] and list(private.iterdir()) == []
     profile = load_profile(str(path))
     m, meta = profile.model, profile.meta
     assert profile.name == "quick-test" and meta["fit"]["quick"] is True
@@ -439,8 +437,9 @@ def test_quick_calibration_writes_a_plausible_profile(tmp_path: Path) -> None:
         assert 0 <= link.latency_s <= 5e-3
         assert 1_000 <= link.kernel_buffer_bytes <= 256_000_000
         assert link.bind_half_trips >= 1 and 0 <= link.connect_half_trips < link.bind_half_trips
+        # the link latency is fitted so that the closed form gives the live round trip, so
+        # only the simulation's round trip under the fitted model is evidence here
         rtt = meta["fit"]["validation"]["rtt"][t]
-        assert math.isclose(rtt["closed_form_s"], rtt["live_s"], rel_tol=0.01)
         assert math.isclose(rtt["sim_s"], rtt["live_s"], rel_tol=0.05)
 
 

@@ -5,6 +5,7 @@ Run with ``python -m pytest tests/live -m live``; each test starts a few node pr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -230,8 +231,21 @@ def test_behaviour_error_is_reported(clean, tmp_path: Path) -> None:
     assert live.meta["wall_s"] < 15
 
 
-def _listening() -> set[tuple[str, str]]:
-    """(local address, port) of every listening TCP socket on the host (/proc/net/tcp*)."""
+def _listening(pids: list[int]) -> set[tuple[str, str]]:
+    """(local address, port) of the listening TCP sockets that the processes ``pids`` hold:
+    their socket inodes (/proc/PID/fd) matched in /proc/net/tcp*, so that other programs on
+    the host cannot change the answer."""
+    inodes = set()
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:["):
+                    inodes.add(link[8:-1])
     out = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -240,7 +254,7 @@ def _listening() -> set[tuple[str, str]]:
             continue
         for line in lines:
             fields = line.split()
-            if fields[3] == "0A":  # TCP_LISTEN
+            if fields[3] == "0A" and fields[9] in inodes:  # TCP_LISTEN, one of theirs
                 out.add(tuple(fields[1].split(":")))
     return out
 
@@ -251,7 +265,6 @@ def _listening() -> set[tuple[str, str]]:
 def test_a_signal_to_the_runner_leaves_nothing_behind(tmp_path: Path, sig, transport) -> None:
     # `zsim run` in its own process, its run directory in tmp_path; a busy publisher and a
     # subscriber that never gets its topic keep the run going until the signal
-    before = _listening()
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [zsim_script(), "run", "weather", "--backend", "live",
@@ -264,7 +277,7 @@ def test_a_signal_to_the_runner_leaves_nothing_behind(tmp_path: Path, sig, trans
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             runs = [p for p in tmp_path.iterdir() if p.name.startswith("zsim-live-")]
-            bound = (bool(_listening() - before) if transport == "tcp" else
+            bound = (bool(_listening(children_of(proc.pid))) if transport == "tcp" else
                      bool(runs) and any(p.is_socket() for p in runs[0].iterdir()))
             if len(children_of(proc.pid)) >= 2 and bound:
                 break
@@ -290,4 +303,4 @@ def test_a_signal_to_the_runner_leaves_nothing_behind(tmp_path: Path, sig, trans
         time.sleep(0.05)
     assert all(gone(pid) for pid in nodes)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("zsim-live-")] == []
-    assert _listening() <= before
+    # no port is left either: a listening socket cannot outlive the processes holding it
