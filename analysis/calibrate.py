@@ -76,7 +76,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import zmq
@@ -97,6 +97,7 @@ from zsim.analysis.calibrate_bench import (
     wire_size,
 )
 from zsim.analysis.closed_forms import join_window, reqrep_rtt
+from zsim.catalog import SHIPPED
 from zsim.costs import (
     UNIX_WRITABLE_FRACTION,
     CallCost,
@@ -107,7 +108,9 @@ from zsim.costs import (
 from zsim.errors import ZsimError
 from zsim.profile import save_profile
 from zsim.records import host_info, package_versions
+from zsim.scenario import load_scenario
 from zsim.seeds import Stratum
+from zsim.sim import simulate
 from zsim.steal import cpu_times, steal_share
 
 WAKE_RATIO = 1.6  # app_wakeup_s / io_wakeup_s in the defaults (8 µs / 5 µs)
@@ -245,11 +248,13 @@ def join_cdf(w: ArrayLike, shift: float, jitter: float, period: ArrayLike) -> np
     x = np.asarray(w, dtype=float) - shift
     p = np.asarray(period, dtype=float)
     if jitter <= 0:
-        return np.clip(x / p, 0.0, 1.0)
+        uniform: np.ndarray = np.clip(x / p, 0.0, 1.0)
+        return uniform
     lo = np.maximum(0.0, x - p)
     hi = np.maximum(0.0, x)
     area = (hi - lo) - jitter * (np.exp(-lo / jitter) - np.exp(-hi / jitter))
-    return np.clip(area / p, 0.0, 1.0)
+    cdf: np.ndarray = np.clip(area / p, 0.0, 1.0)
+    return cdf
 
 
 def ks_uniform(u: ArrayLike) -> tuple[float, float]:
@@ -925,7 +930,8 @@ def _fit_handshake(m: Measurements, t: str, hop: float, interval: float,
             "bind_half_trips": bind}, doc
 
 
-def fit_model(m: Measurements, base: CostModel | None = None) -> tuple[CostModel, dict]:
+def fit_model(m: Measurements, base: CostModel | None = None
+              ) -> tuple[CostModel, dict[str, Any]]:
     """The fitted model and the profile's ``fit`` section."""
     base = base or CostModel()
     params: dict[str, Any] = {}
@@ -1006,8 +1012,6 @@ def _rtt_distribution(m: Measurements) -> dict[str, Any]:
 
 # --- validation against the simulator ---------------------------------------------------------
 def _with_model(path: Path, overrides: dict[str, Any], model: CostModel) -> Any:
-    from zsim.scenario import load_scenario
-
     return load_scenario(path, overrides).model_copy(update={"model": model})
 
 
@@ -1023,14 +1027,10 @@ RTT_SIM_RUNS = 8
 def _stratified_runs(sc: Any, n: int) -> list[Any]:
     """``n`` simulations of ``sc``, seeds 0..n-1, as one stratified set (zsim.seeds.Stratum:
     their per-run draws, such as host_speed_cv's, cover the distributions evenly)."""
-    from zsim.sim import simulate
-
     return [simulate(sc, seed=k, stratum=Stratum(0, k, n)) for k in range(n)]
 
 
 def _validate_rtt(model: CostModel, m: Measurements) -> dict[str, Any]:
-    from zsim.catalog import SHIPPED
-
     out = {}
     for t, dist in _rtt_distribution(m).items():
         sc = _with_model(SHIPPED / "hello_reqrep.toml",
@@ -1046,8 +1046,6 @@ def _validate_rtt(model: CostModel, m: Measurements) -> dict[str, Any]:
 def _validate_join(model: CostModel, m: Measurements) -> dict[str, Any]:
     """Per transport and rate: the live mean window and loss, the closed form, and the mean
     over as many simulation seeds as there were live runs (at least 10)."""
-    from zsim.catalog import SHIPPED
-
     out = {}
     for t, rate in sorted({(s["transport"], s["rate"]) for s in m.join}):
         live = [x for x in m.join if x["transport"] == t and x["rate"] == rate]
@@ -1096,9 +1094,7 @@ def _mean_probe(rows: Sequence[dict[str, Any]]) -> ProbeOutcome:
 def simulate_gil_probe(model: CostModel, m: Measurements) -> ProbeOutcome:
     """The live lock probe (``calibrate_bench.gil_probe``) simulated under ``model``: as many
     runs as were measured, one stratified set, measured as the live ones were."""
-    from zsim.catalog import SHIPPED
-
-    overrides = m.gil[0].get("overrides", GIL_OVERRIDES)
+    overrides = cast(dict[str, Any], m.gil[0].get("overrides", GIL_OVERRIDES))
     sc = _with_model(SHIPPED / "slow_subscriber.toml", overrides, model)
     return _mean_probe([burst_share(r.events, float(overrides["service"]))
                         for r in _stratified_runs(sc, len(m.gil))])
@@ -1124,7 +1120,7 @@ def _signal_for_burst(model: CostModel, m: Measurements, burst_s: float
         return simulate_gil_probe(model.model_copy(update={"app_gil_signal_s": signal}),
                                   m).burst_s
 
-    sends = max(1, int(m.gil[0].get("sends", GIL_OVERRIDES["count"])))
+    sends = max(1, int(cast(float, m.gil[0].get("sends", GIL_OVERRIDES["count"]))))
     x0, b0 = 0.0, burst(0.0)
     x1 = max(1e-7, 2 * (burst_s - b0) / sends)  # about half the sends find a waiter
     b1 = burst(x1)
@@ -1179,7 +1175,8 @@ def refine_gil(model: CostModel, m: Measurements, params: dict[str, Any]) -> Cos
 
 # --- the whole calibration --------------------------------------------------------------------
 def calibrate(plan: Plan, out: Path, name: str,
-              step: Callable[[str], None] = lambda _s: None) -> tuple[Path, CostModel, dict]:
+              step: Callable[[str], None] = lambda _s: None
+              ) -> tuple[Path, CostModel, dict[str, Any]]:
     """Measure, fit, validate against the simulator, and write the profile atomically."""
     load_before, times_before = _load_average(), cpu_times()
     meas = run_benchmarks(plan, step)

@@ -54,6 +54,8 @@ from zsim.catalog import SHIPPED
 from zsim.costs import CostModel
 from zsim.errors import ZsimError
 from zsim.live import threadstat
+from zsim.live.runner import run_live
+from zsim.scenario import load_scenario
 
 CALIBRATION = SHIPPED / "calibration"
 MAX_COMMAND_DELAY_TICKS = 3_000_000  # libzmq src/config.hpp max_command_delay
@@ -164,9 +166,6 @@ class Measurements:
 # --- live runs ----------------------------------------------------------------------------------
 def _live(path: Path, overrides: dict[str, Any], seed: int, timeout: float,
           record: str = "messages") -> Any:
-    from zsim.live import run_live
-    from zsim.scenario import load_scenario
-
     result = run_live(load_scenario(path, overrides), seed=seed, record=record,
                       timeout=timeout)
     if not result.meta.get("complete"):
@@ -177,7 +176,8 @@ def _live(path: Path, overrides: dict[str, Any], seed: int, timeout: float,
 
 def _times(events: Any, node: str, event: str) -> np.ndarray:
     rows = events[(events.node == node) & (events.event == event)]
-    return rows.t.to_numpy(dtype=float)
+    times: np.ndarray = rows.t.to_numpy(dtype=float)
+    return times
 
 
 def _per_call(t: np.ndarray) -> dict[str, float]:
@@ -303,7 +303,8 @@ def paced_lateness(events: Any, rate: float) -> list[float]:
     if len(sends) < 2:
         return []
     k = np.arange(1, len(sends))
-    return (sends[1:] - sends[0] - k / rate).tolist()
+    late: list[float] = (sends[1:] - sends[0] - k / rate).tolist()
+    return late
 
 
 def start_lateness(events: Any, join_at: float) -> list[float]:
@@ -371,8 +372,11 @@ def join_window_of(result: Any) -> float | None:
 
 
 # --- bare pyzmq ---------------------------------------------------------------------------------
+Ctx = zmq.Context[zmq.Socket[bytes]]
+
+
 @contextlib.contextmanager
-def _two_sides() -> Iterator[tuple[zmq.Context, zmq.Context, Path]]:
+def _two_sides() -> Iterator[tuple[Ctx, Ctx, Path]]:
     """A sending and a receiving context (one I/O thread each) and a directory for ipc paths;
     everything closed, terminated and removed on the way out."""
     tmp = Path(tempfile.mkdtemp(prefix="zsim-calibrate-"))
@@ -385,8 +389,9 @@ def _two_sides() -> Iterator[tuple[zmq.Context, zmq.Context, Path]]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _socket(ctx: zmq.Context, kind: int, **options: int) -> zmq.Socket:
-    sock = ctx.socket(kind)
+def _socket(ctx: Ctx, kind: int, **options: int
+            ) -> zmq.Socket[bytes]:
+    sock: zmq.Socket[bytes] = ctx.socket(kind)
     sock.setsockopt(zmq.LINGER, 0)
     for name, value in options.items():
         sock.setsockopt(getattr(zmq, name.upper()), value)
@@ -582,7 +587,7 @@ def command_probe(n: int, seed: int = 0) -> list[float]:
     return out
 
 
-def _probe_once(ctx: zmq.Context, ep: str, rng: random.Random) -> float:
+def _probe_once(ctx: Ctx, ep: str, rng: random.Random) -> float:
     pub = _socket(ctx, zmq.PUB, sndhwm=0)
     sub = _socket(ctx, zmq.SUB, rcvhwm=0)
     try:
@@ -604,15 +609,15 @@ def _probe_once(ctx: zmq.Context, ep: str, rng: random.Random) -> float:
             send(pack(len(sent) - 1))
         if not sub.poll(BARE_WAIT_MS):
             raise ZsimError("command probe: the inproc SUB received nothing")
-        first = struct.unpack("<q", sub.recv())[0]
-        return sent[first] - t_connect
+        first = int(struct.unpack("<q", sub.recv())[0])
+        return float(sent[first] - t_connect)
     finally:
         sub.close(linger=0)
         pub.close(linger=0)
 
 
-GIL_OVERRIDES = {"transport": "inproc", "hwm": 50, "count": 3000, "size": 10,
-                 "service": 0.0005}
+GIL_OVERRIDES: dict[str, Any] = {"transport": "inproc", "hwm": 50, "count": 3000, "size": 10,
+                                  "service": 0.0005}
 
 
 def burst_share(events: Any, service: float) -> dict[str, float]:
@@ -640,7 +645,7 @@ def gil_probe(runs: int, seed: int, timeout: float) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for k in range(runs):
         result = _live(SHIPPED / "slow_subscriber.toml", GIL_OVERRIDES, seed + k, timeout)
-        out.append({**burst_share(result.events, GIL_OVERRIDES["service"]),
+        out.append({**burst_share(result.events, float(GIL_OVERRIDES["service"])),
                     "overrides": dict(GIL_OVERRIDES)})
     return out
 

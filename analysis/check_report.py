@@ -76,7 +76,7 @@ def table_text(table: pd.DataFrame) -> str:
             shown[col] = [("-" if pd.isna(v) else f"±{100 * v:.0f}%") for v in shown[col]]
         elif shown[col].dtype.kind == "f":
             shown[col] = [f"{v:.6g}" for v in shown[col]]
-    return shown.to_string(index=False)
+    return str(shown.to_string(index=False))
 
 
 def write_check_report(result: MatrixResult, out_dir: str | Path) -> Path:

@@ -16,6 +16,7 @@ from typing import Any
 from zsim.behaviours.api import frame_overhead
 from zsim.behaviours.registry import resolve, validate_params
 from zsim.costs import IO_WAKE_CPU_BEFORE, CostModel
+from zsim.errors import ScenarioError
 from zsim.scenario.model import Scenario, transport_of
 
 
@@ -285,8 +286,6 @@ def predict(sc: Scenario) -> list[Prediction]:
     if name is None:
         return []
     if name not in MODELS:
-        from zsim.errors import ScenarioError
-
         raise ScenarioError(sc.source, "compare.model",
                             f"unknown closed form {name!r} (one of {sorted(MODELS)})")
     return MODELS[name](sc)

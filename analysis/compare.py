@@ -181,4 +181,4 @@ def format_table(table: pd.DataFrame) -> str:
         "tolerance": [("-" if math.isnan(t) else f"{100 * t:.0f}%") for t in table.tolerance],
         "verdict": table.verdict,
     })
-    return shown.to_string(index=False)
+    return str(shown.to_string(index=False))

@@ -42,10 +42,11 @@ def make_executor(jobs: int | None, scheduler: str | None) -> Iterator[Executor 
     except ImportError:
         raise ZsimError("--scheduler needs Dask: pip install 'zsim[distributed]'") from None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=jobs or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, dashboard_address=None)
-        with cluster, Client(cluster) as client:
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=jobs or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+            dashboard_address=None)
+        with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
             yield client.get_executor()
         return
-    with Client(scheduler, timeout="30s") as client:
+    with Client(scheduler, timeout="30s") as client:  # type: ignore[no-untyped-call]
         yield client.get_executor()

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from zsim.analysis.calibrate_bench import strands
 from zsim.errors import ZsimError
 from zsim.profile import Profile, save_profile
 
@@ -66,8 +67,6 @@ class HostProbe:
     failures: dict[str, int] = field(default_factory=dict)
 
     def __call__(self, check: str, round_index: int) -> None:
-        from zsim.analysis.calibrate_bench import strands
-
         try:
             run = strands("tcp", self.command_interval_s, round_index, self.timeout)
         except ZsimError:  # a probe that could not finish tells nothing of the host's speed

@@ -108,7 +108,7 @@ class LiveRun:
         self.problems: list[str] = []
         self.exits: dict[str, dict[str, Any]] = {}
         self.threads = scenario.inproc_between_nodes()
-        self.shared_ctx: zmq.Context | None = None
+        self.shared_ctx: zmq.Context[zmq.Socket[bytes]] | None = None
         self.tmp = Path(tempfile.mkdtemp(prefix="zsim-live-"))
 
     # --- setup ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 # what a run's meta says as its stop_reason when a signal stopped it
-STOPPED_BY = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+STOPPED_BY: dict[int, str] = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
 
 
 class Terminated(KeyboardInterrupt):

@@ -140,8 +140,9 @@ class Empirical(_Dist):
     def _p(self) -> np.ndarray | None:
         if self.weights is None:
             return None
-        w = np.asarray(self.weights, dtype=float)
-        return w / w.sum()
+        w: np.ndarray = np.asarray(self.weights, dtype=float)
+        p: np.ndarray = w / w.sum()
+        return p
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.choice(np.asarray(self.values, dtype=float), p=self._p()))
