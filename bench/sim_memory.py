@@ -48,6 +48,8 @@ def peak_rss_mb() -> float:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000, help="messages in the flow")
+    ap.add_argument("--record", choices=["lifecycle", "messages"], default="lifecycle",
+                    help="event-log level: 'messages' keeps every send and recv")
     ap.add_argument("--builtin", action="store_true",
                     help="built-in publisher/subscriber behaviours instead of the minimal ones")
     args = ap.parse_args(argv)
@@ -57,13 +59,13 @@ def main(argv: list[str] | None = None) -> None:
     before = rss_now_mb()
     peak_before = peak_rss_mb()
     t0 = time.perf_counter()
-    result = simulate(scenario, seed=1, record="lifecycle")
+    result = simulate(scenario, seed=1, record=args.record)
     wall = time.perf_counter() - t0
     received = result.metric("puller", "received")
     if received != args.n:
         raise SystemExit(f"flow delivered {received:.0f} of {args.n} messages")
     peak = peak_rss_mb()
-    print(f"{args.n} msgs PUSH->PULL (tcp, lifecycle) in {wall:.1f} s wall "
+    print(f"{args.n} msgs PUSH->PULL (tcp, {args.record}) in {wall:.1f} s wall "
           f"({args.n / wall:,.0f} hops/s), {len(result.events)} events recorded")
     print(f"rss after imports {before:.1f} MB (peak so far {peak_before:.1f} MB), "
           f"rss after run {rss_now_mb():.1f} MB")
