@@ -94,6 +94,8 @@ def _socket_options(sock: zmq.Socket, spec: SocketSpec) -> None:
         sock.setsockopt(zmq.ROUTING_ID, spec.routing_id.encode())
     if spec.router_mandatory:
         sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
+    if spec.router_handover:
+        sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
     if spec.req_relaxed:
         sock.setsockopt(zmq.REQ_RELAXED, 1)
     if spec.req_correlate:

@@ -33,7 +33,8 @@ EVENTS = {
     "drop": "a message discarded by a socket (detail: hwm, unroutable, filtered, stale reply)",
     "bind": "a socket bound an endpoint",
     "connect": "a socket started connecting to an endpoint",
-    "refused": "a connection attempt found no listener",
+    "refused": "a connection attempt found no listener, or (detail \"handshake: A to B\") its "
+    "handshake refused the pair of socket types",
     "connected": "a handshake completed (connecting side)",
     "accepted": "a handshake completed (binding side)",
     "attach": "a socket took a new pipe into use (at its next command processing)",

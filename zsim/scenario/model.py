@@ -75,6 +75,9 @@ class SocketSpec(_Frozen):
     conflate: bool = Field(False, description="ZMQ_CONFLATE: keep only the newest message")
     routing_id: str | None = Field(None, description="ZMQ_ROUTING_ID announced to ROUTER peers")
     router_mandatory: bool = Field(False, description="ROUTER: unroutable sends raise")
+    router_handover: bool = Field(
+        False, description="ROUTER_HANDOVER: a peer announcing a routing id already in use "
+        "takes it over (default: the newcomer is ignored, router.cpp identify_peer)")
     req_relaxed: bool = Field(False, description="REQ: allow a new request before the reply")
     req_correlate: bool = Field(False, description="REQ: tag requests, drop stale replies")
     xpub_verbose: bool = Field(False, description="XPUB: pass on duplicate subscriptions")

@@ -24,9 +24,10 @@ import simpy
 
 from zsim.costs import LinkCosts
 from zsim.scenario.model import transport_of
+from zsim.scenario.pairs import compatible
 from zsim.sim.engine import Engine, Wire
 from zsim.sim.pipe import Pipe
-from zsim.sim.routing import ATTACH, HICCUP, TERM, Conn
+from zsim.sim.routing import ACTIVATE_READ, ATTACH, HICCUP, TERM, Conn
 
 if TYPE_CHECKING:
     from zsim.sim.node import SimNode
@@ -58,6 +59,15 @@ class Connection:
                     other.node.count_destroyed(other.kill())
 
                 self.env.timeout(self.hop).callbacks.append(fail)
+
+
+def announce(conn: Conn) -> None:
+    """The peer's routing id has arrived on ``conn``: its socket learns it at its next command
+    processing, as libzmq's reader finds the routing-id message in the pipe (activate_read;
+    router.cpp xread_activated identifies an anonymous pipe then)."""
+    if not conn.peer_known:
+        conn.peer_known = True
+        conn.socket.post(ACTIVATE_READ, conn, 0)
 
 
 class Network:
@@ -92,6 +102,7 @@ class Network:
         out = Pipe(spec.sndhwm, conflate=spec.conflate, label=f"{sock.label}>{endpoint}")
         inp = Pipe(spec.rcvhwm, conflate=spec.conflate, label=f"{endpoint}>{sock.label}")
         conn = Conn(sock, out, inp, endpoint, endpoint)
+        conn.peer_known = False  # the binder's routing id comes with the join
         sock.attach(conn)  # connect_internal attaches the connecting side's pipe directly
         binder = self.listeners.get(endpoint)
         if binder is not None and binder.node.alive:
@@ -109,6 +120,7 @@ class Network:
         peer.routing_id = (a.routing_id or "").encode()
         conn.routing_id = (b.routing_id or "").encode()
         conn.peer = binder.label
+        announce(conn)
         binder.post(ATTACH, peer, 0)
         conn.socket.note_handshake()
         binder.note_handshake()
@@ -130,6 +142,7 @@ class Session:
         self.link: LinkCosts = costs.link(self.transport)
         self.hop = self.link.latency_s + costs.io_wakeup_s
         self.ivl_ms = sock.spec.reconnect_ivl
+        self.retry = True  # False once a handshake failed on a protocol error
         self.conn: Conn | None = None
         if not sock.spec.immediate:
             self.conn = self._new_conn()
@@ -140,14 +153,16 @@ class Session:
         spec, label = self.sock.spec, self.sock.label
         out = Pipe(spec.sndhwm, conflate=spec.conflate, label=f"{label}>{self.endpoint}")
         inp = Pipe(spec.rcvhwm, conflate=spec.conflate, label=f"{self.endpoint}>{label}")
-        return Conn(self.sock, out, inp, self.endpoint, self.endpoint)
+        conn = Conn(self.sock, out, inp, self.endpoint, self.endpoint)
+        conn.peer_known = False  # until the handshake brings the peer's routing id
+        return conn
 
     def _alive(self) -> bool:
         return self.node.alive and not self.sock.closed
 
     def _run(self) -> Generator[simpy.Event, Any, None]:
         retry = False
-        while self._alive():
+        while self._alive() and self.retry:
             if retry:
                 wait = self._next_interval()
                 if wait is None:
@@ -178,6 +193,9 @@ class Session:
             yield env.timeout(hop)
             self.node.record_lifecycle(self.sock, "refused", self.endpoint, "")
             return
+        if not compatible(self.sock.spec.type, binder.spec.type):
+            yield from self._refused_by_type(binder, t0)
+            return
         connection = Connection(env, hop)
         there, back = Wire(env, link), Wire(env, link)
         # a descheduled I/O thread delays every later stage of the handshake, on both sides
@@ -194,6 +212,7 @@ class Session:
         conn = self.conn
         conn.peer = binder.label
         conn.routing_id = (binder.spec.routing_id or "").encode()
+        announce(conn)
         engine = Engine(self.node, conn.out, conn.inp, there, back, f"{self.sock.label}~")
         connection.engines.append(engine)
         self.node.engines.append((engine, connection))
@@ -208,6 +227,18 @@ class Session:
             self.conn = None
         else:
             self.sock.post(HICCUP, conn, 0)
+
+    def _refused_by_type(self, binder: SimSocket, t0: float) -> Generator[simpy.Event, Any, None]:
+        """mechanism.cpp check_socket_type fails on READY: a protocol error. The connecting
+        session does not reconnect (session_base.cpp engine_error), and its pipe stays
+        attached with nothing to drain it, so sends queue up to SNDHWM and then block
+        (measured with pyzmq 27 / libzmq 4.3.5: a DEALER to a PULL over tcp accepts 1000
+        sends, delivers none, and retries nothing)."""
+        link = self.link
+        yield self.env.timeout(max(0.0, t0 + link.connect_half_trips * self.hop - self.env.now))
+        self.node.record_lifecycle(self.sock, "refused", binder.label,
+                                   f"handshake: {self.sock.spec.type} to {binder.spec.type}")
+        self.retry = False
 
     def _bind_side(
         self, binder: SimSocket, connection: Connection, there: Wire, back: Wire, ready: float

@@ -31,6 +31,7 @@ class Conn:
         "out_active",
         "partner",
         "peer",
+        "peer_known",
         "routing_id",
         "socket",
         "subs",
@@ -45,7 +46,10 @@ class Conn:
         self.out_active = True
         self.peer = peer  # "node.socket" of the peer, for the records
         self.endpoint = endpoint
-        self.routing_id = b""
+        self.routing_id = b""  # the ZMQ_ROUTING_ID the peer announced in its handshake
+        # whether that announcement has arrived: a connecting tcp/ipc pipe exists before its
+        # handshake (socket_base.cpp connect_internal), and an inproc one before its bind
+        self.peer_known = True
         self.subs: dict[str, int] = {}  # XPUB side: the peer's subscriptions (prefix → count)
         self.alive = True
         self.incoming = False  # True where this socket bound and the peer connected

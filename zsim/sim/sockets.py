@@ -263,25 +263,61 @@ class ReqSocket(DealerSocket):
 
 
 class RouterSocket(PullSocket):
-    """src/router.cpp: prefix the peer's routing id on receive; route by it on send."""
+    """src/router.cpp: prefix the peer's routing id on receive; route by it on send.
+
+    A pipe is identified (router.cpp identify_peer) when the peer's routing-id message can be
+    read from it: a pipe of a connect is anonymous until its handshake (xattach_pipe puts it
+    in ``_anonymous_pipes``; xread_activated identifies it then), and is neither read nor
+    routable before. The id is the one the peer announced (ZMQ_ROUTING_ID) or, if none, 0x00
+    and a 32-bit counter; one already in use is refused (the newcomer stays anonymous: its
+    messages are never read) unless ROUTER_HANDOVER, which hands the id to the newcomer and
+    terminates the old pipe. After a reconnect the pipe keeps its id (router.cpp xrecv skips
+    the new routing-id message).
+    """
 
     type = "ROUTER"
 
     def __init__(self, node: SimNode, spec: SocketSpec) -> None:
         super().__init__(node, spec)
         self.by_id: dict[bytes, Conn] = {}
+        self.id_of: dict[Conn, bytes] = {}  # the id each identified pipe is routed by
+        self.anonymous: set[Conn] = set()
         self.next_id = int(node.system_rng.integers(0, 2**31))
 
     def xattach(self, conn: Conn) -> None:
-        if not conn.routing_id or conn.routing_id in self.by_id:
-            # router.cpp identify_peer: 0x00 + a 32-bit counter seeded at random.
-            conn.routing_id = b"\x00" + struct.pack(">I", self.next_id & 0xFFFFFFFF)
+        if not self._identify(conn):
+            self.anonymous.add(conn)
+
+    def xread_activated(self, conn: Conn) -> None:
+        if conn in self.anonymous:
+            if self._identify(conn):
+                self.anonymous.discard(conn)
+            return
+        super().xread_activated(conn)
+
+    def _identify(self, conn: Conn) -> bool:
+        if conn in self.id_of:
+            return True
+        if not conn.peer_known:
+            return False
+        rid = conn.routing_id
+        if not rid:
+            rid = b"\x00" + struct.pack(">I", self.next_id & 0xFFFFFFFF)
             self.next_id += 1
-        self.by_id[conn.routing_id] = conn
+        elif rid in self.by_id:
+            if not self.spec.router_handover:
+                return False
+            self.detach(self.by_id[rid])  # the old pipe is terminated (identify_peer)
+        self.by_id[rid] = conn
+        self.id_of[conn] = rid
         super().xattach(conn)
+        return True
 
     def xterminated(self, conn: Conn) -> None:
-        self.by_id.pop(conn.routing_id, None)
+        self.anonymous.discard(conn)
+        rid = self.id_of.pop(conn, None)
+        if rid is not None and self.by_id.get(rid) is conn:
+            del self.by_id[rid]
         super().xterminated(conn)
 
     def xrecv(self) -> Any | None:
@@ -289,7 +325,7 @@ class RouterSocket(PullSocket):
         if got is None:
             return None
         conn, msg = got
-        return msg.with_envelope((conn.routing_id, *msg.envelope))
+        return msg.with_envelope((self.id_of[conn], *msg.envelope))
 
     def xsend(self, msg: Any) -> bool:
         rid = msg.envelope[0] if msg.envelope else b""
