@@ -80,7 +80,7 @@ def table_text(table: pd.DataFrame) -> str:
 
 
 def write_check_report(result: MatrixResult, out_dir: str | Path) -> Path:
-    return write_dir(out_dir, lambda tmp: _write(result, tmp))
+    return write_dir(out_dir, lambda tmp: _write(result, tmp), "check-model report")
 
 
 def _write(result: MatrixResult, out: Path) -> None:
@@ -107,7 +107,8 @@ def _write(result: MatrixResult, out: Path) -> None:
     md += [f"## {t}\n\n![{t}](plots/{p.name})\n" for t, p in plots]
     (out / "report.md").write_text("\n".join(md))
     (out / "report.html").write_text(_html(summary, text, plots))
-    meta: dict[str, Any] = {"schema_version": SCHEMA_VERSION, **result.meta,
+    meta: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "kind": "check-model report",
+                            **result.meta,
                             "profiles": result.profiles, "versions": package_versions()}
     (out / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
 

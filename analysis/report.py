@@ -432,4 +432,4 @@ def _write_contents(comparison: Comparison, out: Path) -> None:
 
 def write_report(comparison: Comparison, out_dir: str | Path) -> Path:
     """Write the report directory ``out_dir`` (replacing any previous one) and return it."""
-    return write_dir(out_dir, lambda tmp: _write_contents(comparison, tmp))
+    return write_dir(out_dir, lambda tmp: _write_contents(comparison, tmp), "comparison report")

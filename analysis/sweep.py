@@ -206,6 +206,7 @@ def closed_form_curve(
 
 
 def write_meta(out: Path, doc: dict[str, Any]) -> None:
-    meta = {"schema_version": SCHEMA_VERSION, **doc, "versions": package_versions()}
+    meta = {"schema_version": SCHEMA_VERSION, "kind": "sweep", **doc,
+            "versions": package_versions()}
     write_file(out / "meta.json",
                lambda tmp: tmp.write_text(json.dumps(meta, indent=2, default=str)))

@@ -330,8 +330,8 @@ def test_report_replaces_a_previous_one_atomically(
 ) -> None:
     c = comparisons["slow_joiner"]
     out = tmp_path / "r"
-    out.mkdir()
-    (out / "stale.txt").write_text("old")
+    report.write_report(c, out)
+    (out / "stale.txt").write_text("old")  # inside an earlier report: replaced with it
     assert report.write_report(c, out) == out
     assert not (out / "stale.txt").exists()
     assert (out / "report.html").is_file()

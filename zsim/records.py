@@ -117,7 +117,7 @@ class RunResult:
             self.metrics.to_parquet(tmp / "metrics.parquet", index=False)
             (tmp / "meta.json").write_text(json.dumps(self.meta, indent=2, default=str) + "\n")
 
-        return write_dir(out_dir, fill)
+        return write_dir(out_dir, fill, "run")
 
 
 def combine_reps(runs: list[RunResult]) -> RunResult:
@@ -129,7 +129,7 @@ def combine_reps(runs: list[RunResult]) -> RunResult:
     return RunResult(
         pd.concat([tagged(r.events, k, r) for k, r in enumerate(runs)], ignore_index=True),
         pd.concat([tagged(r.metrics, k, r) for k, r in enumerate(runs)], ignore_index=True),
-        {"schema_version": SCHEMA_VERSION, "reps": len(runs),
+        {"schema_version": SCHEMA_VERSION, "kind": "run", "reps": len(runs),
          "seeds": [r.meta.get("seed") for r in runs],
          "complete": all(r.meta.get("complete", True) for r in runs),
          "runs": [r.meta for r in runs]},

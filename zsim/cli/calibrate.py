@@ -20,6 +20,7 @@ import numpy as np
 from zsim.analysis.calibrate import calibrate as run_calibration
 from zsim.analysis.calibrate_bench import Plan
 from zsim.costs import CostModel
+from zsim.profile import load_profile
 from zsim.progress import progress_bar
 from zsim.steal import steal_warning
 
@@ -102,6 +103,8 @@ def run_calibrate_command(out: str | Path | None, quick: bool, name: str | None,
     """Run the calibration, write the profile, print the summary; returns the profile path."""
     plan = Plan.make(quick, timeout)
     path = Path(out) if out else default_out()
+    if path.exists():
+        load_profile(str(path))  # only an earlier profile may be overwritten (ZsimError else)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     cpus = os.cpu_count() or 1
     if load > 0.5 * cpus:

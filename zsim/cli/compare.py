@@ -8,6 +8,7 @@ from zsim.analysis.backends import get_backend, runner
 from zsim.analysis.compare import compare as run_compare
 from zsim.analysis.compare import format_table
 from zsim.analysis.report import write_report
+from zsim.atomic import check_result_dir
 from zsim.backend import RunOptions
 from zsim.cli.common import load, profile_option, sets_option, timeout_option
 from zsim.errors import RunFailed, RunInterrupted
@@ -38,6 +39,8 @@ def compare(file: str, sets: tuple[str, ...], reps: int, seed: int, backends: tu
     FAILs or a run did not do what the scenario expects (one line per cause).
     """
     scenario = load(file, sets, profile)
+    if out:
+        check_result_dir(out, "comparison report")  # refuse a bad --out before running
     chosen = backends or ("sim", "live")
     options = RunOptions(timeout=timeout)
     runners = {name: runner(get_backend(name), options) if name in chosen else None

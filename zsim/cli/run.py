@@ -9,6 +9,7 @@ import click
 
 from zsim.analysis.backends import get_backend
 from zsim.analysis.compare import repetitions
+from zsim.atomic import check_result_dir
 from zsim.backend import RunOptions
 from zsim.cli.common import load, profile_option, sets_option, timeout_option
 from zsim.errors import RunFailed, RunInterrupted
@@ -51,6 +52,8 @@ def run(file: str, sets: tuple[str, ...], seed: int | None, backend: str, reps: 
     one line per cause, when a run did not do what the scenario expects (see `zsim --help`).
     """
     scenario = load(file, sets, profile)
+    if out:
+        check_result_dir(out, "run")  # refuse a bad --out before running
     options = RunOptions(seed=seed, record="messages" if record == "messages" else
                          "lifecycle" if record else None, timeout=timeout)
     # one run takes --seed as it is; repetitions spawn theirs from it, as compare and sweep do

@@ -22,6 +22,7 @@ from zsim.analysis.sweep import (
     write_meta,
 )
 from zsim.analysis.sweep_plots import write_plots
+from zsim.atomic import check_result_dir
 from zsim.catalog import scenario_path
 from zsim.cli.common import profile_option, sets_option
 from zsim.errors import ZsimError
@@ -64,6 +65,7 @@ def sweep(file: str, grids: tuple[str, ...], sets: tuple[str, ...], reps: int | 
 def run_sweep_command(file: str, grids: tuple[str, ...], sets: tuple[str, ...], reps: int | None,
                       seed: int, backend: str, jobs: int | None, scheduler: str | None,
                       out: Path, profile: str | None = None) -> None:
+    check_result_dir(out, "sweep")  # a sweep resumes in its own directory, never in another's
     path = str(scenario_path(file))
     overrides = parse_overrides(sets)
     base = load_scenario(path, overrides, profile)
