@@ -141,7 +141,7 @@ class Session:
         costs = self.node.world.costs
         self.link: LinkCosts = costs.link(self.transport)
         self.hop = self.link.latency_s + costs.io_wakeup_s
-        self.ivl_ms = sock.spec.reconnect_ivl
+        self.current_ivl = -1  # the connecter's backoff in ms (-1: none yet)
         self.retry = True  # False once a handshake failed on a protocol error
         self.conn: Conn | None = None
         if not sock.spec.immediate:
@@ -174,14 +174,19 @@ class Session:
             yield from self._attempt()
 
     def _next_interval(self) -> float | None:
-        """stream_connecter_base.cpp get_new_reconnect_ivl: ivl + rand() % ivl, in ms."""
-        if self.ivl_ms < 0:
+        """stream_connecter_base.cpp get_new_reconnect_ivl (4.3.5), in ms: with
+        RECONNECT_IVL_MAX > 0, ivl, 2 ivl, 4 ivl ... capped at the max, no jitter; without,
+        ivl + rand() % ivl. The doubling lives in the connecter, and session_base.cpp makes a
+        fresh one for every connection cycle, so it starts over after a connection."""
+        spec = self.sock.spec
+        if spec.reconnect_ivl < 0:
             return None
-        ivl = max(self.ivl_ms, 1)
+        ivl = max(spec.reconnect_ivl, 1)
+        if spec.reconnect_ivl_max > 0:
+            doubled = ivl if self.current_ivl < 0 else self.current_ivl * 2
+            self.current_ivl = min(doubled, spec.reconnect_ivl_max)
+            return self.current_ivl / 1000.0
         jitter = int(self.node.system_rng.integers(0, ivl))
-        max_ivl = self.sock.spec.reconnect_ivl_max
-        if max_ivl > 0:
-            self.ivl_ms = min(self.ivl_ms * 2, max_ivl)
         return (ivl + jitter) / 1000.0
 
     def _attempt(self) -> Generator[simpy.Event, Any, None]:
@@ -217,6 +222,7 @@ class Session:
         connection.engines.append(engine)
         self.node.engines.append((engine, connection))
         self.sock.note_handshake()
+        self.current_ivl = -1  # connected: the next connecter starts from RECONNECT_IVL
         self.node.record_lifecycle(self.sock, "connected", binder.label, self.endpoint)
         yield engine.down
         if not self._alive():
