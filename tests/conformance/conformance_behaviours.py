@@ -147,3 +147,34 @@ def receiver(node: Node, p: dict[str, Any]) -> Iterator[Op]:
             break
         got += 1
     node.set_metric("got", got)
+
+
+def relaxed_client(node: Node, p: dict[str, Any]) -> Iterator[Op]:
+    """REQ_RELAXED resend: request 0, give up on it after `patience` s, (sleep `pause` s,)
+    request 1, and take the reply. Metrics: answered (which request the reply answers, -1 for none), late (1 if
+    another reply, the stale one, is received afterwards)."""
+    sock = node.socket(p.get("socket", "req"))
+    yield sock.send({"k": 0}, size=4, timeout=WAIT_S)
+    first: Message | None = yield sock.recv(timeout=float(p.get("patience", 0.05)))
+    node.set_metric("first_in_time", 0 if first is None else 1)
+    if p.get("pause"):  # the late reply arrives meanwhile, before the resend
+        yield node.sleep(float(p["pause"]))
+    yield sock.send({"k": 1}, size=4, timeout=WAIT_S)
+    reply: Message | None = yield sock.recv(timeout=WAIT_S)
+    node.set_metric("answered", -1 if reply is None else int(reply.body["answer"]))
+    yield sock.send({"k": 2}, size=4, timeout=WAIT_S)  # and a last one, to see what comes
+    last: Message | None = yield sock.recv(timeout=WAIT_S)
+    node.set_metric("last_answered", -1 if last is None else int(last.body["answer"]))
+    yield node.mark("done")
+
+
+def slow_first_echo(node: Node, p: dict[str, Any]) -> Iterator[Op]:
+    """REP: answer each request with {"answer": k}; the first one after `delay` s."""
+    sock = node.socket(p.get("socket", "rep"))
+    for n in range(int(p.get("rounds", 3))):
+        req: Message | None = yield sock.recv(timeout=WAIT_S)
+        if req is None:
+            return
+        if n == 0:
+            yield node.sleep(float(p.get("delay", 0.3)))
+        yield sock.send({"answer": req.body["k"]}, size=4, timeout=WAIT_S)

@@ -178,3 +178,45 @@ def test_with_router_handover_the_newcomer_takes_the_id_over(run: Run) -> None:
     got = r.events[(r.events.node == "router") & (r.events.event == "recv")]
     assert r.metric("router", "got") == 7
     assert list(got.sender).count("second") == 4
+
+
+RELAXED = f"""
+    [run]
+    stop_after = ["client"]
+    until = 20.0
+
+    [nodes.server]
+    behaviour = "{B}:slow_first_echo"
+    params = {{ delay = 0.3, rounds = 3 }}
+    [[nodes.server.sockets]]
+    name = "rep"
+    type = "REP"
+    bind = ["tcp://server:5614"]
+    linger = 0
+
+    [nodes.client]
+    behaviour = "{B}:relaxed_client"
+    start = {{ at = 0.3 }}
+    params = {{ patience = 0.05, pause = ${{pause}} }}
+    [[nodes.client.sockets]]
+    name = "req"
+    type = "REQ"
+    connect = ["tcp://server:5614"]
+    req_relaxed = true
+    req_correlate = ${{correlate}}
+    linger = 0
+"""
+
+
+@pytest.mark.parametrize(("correlate", "pause"), [("true", 0.0), ("true", 0.5),
+                                                ("false", 0.5)])
+def test_req_relaxed_discards_the_late_reply_to_a_resent_request(
+        run: Run, correlate: str, pause: float) -> None:
+    # req.cpp: the resend bumps the request id, so a late reply to request 0 carries the old
+    # id and recv skips it (correlate); and xsend drops whatever is readable when a request
+    # is sent ("eat all currently available messages"), which alone saves a client without
+    # correlate when the late reply came in before the resend (pause)
+    r = run(RELAXED.replace("${correlate}", correlate).replace("${pause}", str(pause)))
+    assert r.metric("client", "first_in_time") == 0
+    assert r.metric("client", "answered") == 1
+    assert r.metric("client", "last_answered") == 2

@@ -235,6 +235,10 @@ class ReqSocket(DealerSocket):
             return False
         self.reply_conn = conn
         self.receiving_reply = True
+        # req.cpp xsend: "eat all currently available messages" once a request is sent, so
+        # that a reply to an earlier request, already in, is never taken for this one's
+        while (got := self.fq.recv()) is not None:
+            self.drop(got[1], "stale reply", got[0].peer)
         return True
 
     def xrecv(self) -> Any | None:
