@@ -151,8 +151,9 @@ def receiver(node: Node, p: dict[str, Any]) -> Iterator[Op]:
 
 def relaxed_client(node: Node, p: dict[str, Any]) -> Iterator[Op]:
     """REQ_RELAXED resend: request 0, give up on it after `patience` s, (sleep `pause` s,)
-    request 1, and take the reply. Metrics: answered (which request the reply answers, -1 for none), late (1 if
-    another reply, the stale one, is received afterwards)."""
+    request 1, and take the reply; then request 2 and take that. Metrics: first_in_time (1 if
+    request 0 was answered within `patience`), answered and last_answered (which request
+    each reply answers, -1 for none)."""
     sock = node.socket(p.get("socket", "req"))
     yield sock.send({"k": 0}, size=4, timeout=WAIT_S)
     first: Message | None = yield sock.recv(timeout=float(p.get("patience", 0.05)))
