@@ -285,9 +285,19 @@ class Engine:
             inp.flush()
             if self.owes_settle:
                 yield from self._settle()
-            if pending:  # _input_stopped: wait for the socket's activate_write
+            # _input_stopped: wait for the socket's activate_write, unless it came in while
+            # this thread was busy settling (libzmq queues the command in the I/O thread's
+            # mailbox and restart_input runs when the loop gets to it: it is never lost)
+            if pending and not inp.check_write():
                 yield self.resume_sleep.wait()
                 yield from self._woke()
+
+    def stranded(self) -> int:
+        """Messages this engine holds for its socket although the pipe has room: a reader
+        that can take them and will never be given them (a lost wake-up)."""
+        if not (self.alive and self.pending and self.in_pipe.check_write()):
+            return 0
+        return len(self.pending) + self.rx.queued()  # and all that arrived behind them
 
     def _woke(self) -> Generator[simpy.Event, Any, None]:
         """The part of a wake-up's fixed CPU that comes before any message."""

@@ -131,7 +131,9 @@ class SimNode:
         self.incarnation = incarnation
         self.stats = stats
         self.messages = world.recorder.messages
-        costs = world.costs.recording(self.messages)
+        # the event log is the harness's, not the modelled program's: it costs nothing here,
+        # so that the record level never changes what the model does
+        costs = world.costs
         self.costs = costs
         behaviour_seed, system_seed = world.seeds_for(name, incarnation)
         self.api = Node(name, spec.index, np.random.default_rng(behaviour_seed), incarnation,

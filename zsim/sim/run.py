@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from zsim.backend import RecordLevel, RunOptions, run_meta
@@ -12,6 +13,11 @@ from zsim.records import RunResult, metrics_frame
 from zsim.scenario.model import Scenario
 from zsim.seeds import Stratum
 from zsim.sim.world import World
+
+
+# set to 1 (the test suite does, tests/conftest.py) to make a breach of the kernel's liveness
+# invariant (World.stranded) an AssertionError in every sim run, not only a failed outcome
+ASSERT_KERNEL_ENV = "ZSIM_ASSERT_KERNEL"
 
 
 class SimBackend:
@@ -33,6 +39,8 @@ class SimBackend:
                 world.end_reason = STOPPED_BY[signum]
         wall = time.perf_counter() - wall0
         result = self._result(world, scenario, options, wall)
+        if result.meta["stranded"] and os.environ.get(ASSERT_KERNEL_ENV) == "1":
+            raise AssertionError(f"{scenario.name}: kernel invariant: {result.meta['stranded']}")
         if signum:
             raise RunInterrupted(result, signum)
         return result
@@ -55,6 +63,7 @@ class SimBackend:
         meta = run_meta(
             "sim", scenario, options, complete=not problems, wall_s=wall,
             stop_reason=world.end_reason, problems=problems, unfinished=world.unfinished(),
+            stranded=world.stranded(),
             stratum=None if stratum is None else [stratum.index, stratum.count],
             host_speed_factor=world.speed_factor,  # this run's draw (CostModel.host_speed_cv)
         )

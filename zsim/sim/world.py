@@ -184,6 +184,27 @@ class World:
             if time.monotonic() > deadline:
                 return "timeout"
 
+    def stranded(self) -> list[str]:
+        """The kernel's liveness invariant, one line per breach: no message sits in an
+        engine's input while its pipe has room (the engine waits for an activate_write that
+        already came), and none in a pipe whose reader went to sleep on it empty and was
+        never woken (an activate_read that never came)."""
+        out = []
+        for name, node in self.nodes.items():
+            if not node.alive:
+                continue
+            for engine, _ in node.engines:
+                n = engine.stranded()
+                if n:
+                    out.append(f"{name}: {n} messages stranded in {engine.label}'s input "
+                               "while its pipe has room (a lost wake-up in the model)")
+            for sock in node.sockets.values():
+                for conn in sock.conns:
+                    if conn.alive and conn.inp.reader_asleep and len(conn.inp):
+                        out.append(f"{name}: {len(conn.inp)} messages stranded in "
+                                   f"{conn.inp.label}, its reader never woken")
+        return out
+
     def unfinished(self) -> dict[str, dict[str, object]]:
         """Each node whose behaviour had not returned when the run ended, and what it was
         doing (zsim.outcome): blocked (node.waiting, a hang or not), asleep, or crashed."""
