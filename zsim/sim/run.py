@@ -14,7 +14,6 @@ from zsim.scenario.model import Scenario
 from zsim.seeds import Stratum
 from zsim.sim.world import World
 
-
 # set to 1 (the test suite does, tests/conftest.py) to make a breach of the kernel's liveness
 # invariant (World.stranded) an AssertionError in every sim run, not only a failed outcome
 ASSERT_KERNEL_ENV = "ZSIM_ASSERT_KERNEL"
