@@ -49,6 +49,9 @@ from zsim.seeds import node_seeds
 from . import threadstat
 from .codec import decode, decode_body, encode, encode_body
 
+Sock = zmq.Socket[bytes]
+Ctx = zmq.Context[Sock]
+
 FLUSH_INTERVAL_S = 0.2
 BOUND_WAIT_S = 1.0  # how long a connecting node waits for its peers' binds at boot
 _CHECK_S = 0.02  # a running behaviour looks at the control connection at least this often
@@ -80,7 +83,7 @@ class _Stop(Exception):
     """The runner asked this node to stop."""
 
 
-def _socket_options(sock: zmq.Socket, spec: SocketSpec) -> None:
+def _socket_options(sock: Sock, spec: SocketSpec) -> None:
     sock.setsockopt(zmq.SNDHWM, spec.sndhwm)
     sock.setsockopt(zmq.RCVHWM, spec.rcvhwm)
     sock.setsockopt(zmq.LINGER, spec.linger)
@@ -109,19 +112,19 @@ def _socket_options(sock: zmq.Socket, spec: SocketSpec) -> None:
 
 
 class LiveNode:
-    def __init__(self, cfg: NodeConfig, conn: Connection, ctx: zmq.Context | None) -> None:
+    def __init__(self, cfg: NodeConfig, conn: Connection, ctx: Ctx | None) -> None:
         self.cfg = cfg
         self.spec = cfg.spec
         self.name = cfg.name
         self.conn = conn
         self.ctrl_fd = conn.fileno()
         self.own_ctx = ctx is None
-        self.ctx: zmq.Context | None = ctx
+        self.ctx: Ctx | None = ctx
         self.t0 = 0
         behaviour_seed, _system = node_seeds(cfg.seed, cfg.name, cfg.incarnation)
         self.api = Node(cfg.name, cfg.spec.index, np.random.default_rng(behaviour_seed),
                         cfg.incarnation)
-        self.sockets: dict[str, zmq.Socket] = {}
+        self.sockets: dict[str, Sock] = {}
         self.pollers: dict[tuple[tuple[int, int], ...], zmq.Poller] = {}
         self.timeouts: dict[tuple[int, int], int] = {}
         self.specs: dict[str, SocketSpec] = {s.name: s for s in cfg.spec.sockets}
@@ -141,7 +144,7 @@ class LiveNode:
         self.last_check = time.monotonic()
         self.monitor_thread: threading.Thread | None = None
         self.monitor_stop = threading.Event()
-        self.monitors: list[tuple[str, zmq.Socket]] = []
+        self.monitors: list[tuple[str, Sock]] = []
         self.params: Any = None
         self.sched0: tuple[float, float] = (math.nan, math.nan)
         self.function: Any = None
@@ -233,7 +236,7 @@ class LiveNode:
             self.maybe_flush()
         return True
 
-    def zwait(self, items: Sequence[tuple[zmq.Socket, Any]], deadline: float | None
+    def zwait(self, items: Sequence[tuple[Sock, Any]], deadline: float | None
               ) -> list[Any]:
         """zmq_poll on ``items`` plus the control connection; the sockets ready, [] at the
         deadline (time.monotonic())."""
@@ -355,7 +358,7 @@ class LiveNode:
             self.ctx.term()
 
     # --- operations -------------------------------------------------------------------------
-    def _socket(self, name: str) -> zmq.Socket:
+    def _socket(self, name: str) -> Sock:
         try:
             return self.sockets[name]
         except KeyError:
@@ -439,7 +442,7 @@ class LiveNode:
             self.record_msg(op.socket, "recv", msg)
         return msg
 
-    def _blocking(self, sock: zmq.Socket, option: int, timeout: float | None, is_req: bool,
+    def _blocking(self, sock: Sock, option: int, timeout: float | None, is_req: bool,
                   call: Callable[[], Any]) -> float | None:
         """A blocking zmq call in slices of at most _BLOCK_SLICE_S (SNDTIMEO/RCVTIMEO), so the
         runner's control connection is still heard; None at the timeout, else the time the call
@@ -616,7 +619,7 @@ class LiveNode:
             self.teardown()
 
 
-def child_main(cfg: NodeConfig, conn: Connection, ctx: zmq.Context | None = None) -> None:
+def child_main(cfg: NodeConfig, conn: Connection, ctx: Ctx | None = None) -> None:
     """Entry point of a node process (or thread, with the shared ``ctx``)."""
     in_process = ctx is None
     if in_process:
