@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from scenario_kit import shipped
 
@@ -59,11 +60,14 @@ def test_greedy_and_round_robin_loads() -> None:
 
 @pytest.mark.parametrize("rate", [20000.0, 50000.0, 100000.0])
 def test_slow_joiner_loss_is_rate_times_the_join_window(rate: float) -> None:
-    # With commands processed on every send the window is the handshake plus half a send gap.
+    # With commands processed on every send the window is the handshake (its jitter's mean
+    # included) plus half a send gap: the mean loss over seeds, within the rounding of a
+    # count (1.5) and three standard errors of the jitter's spread (seeded, so exact)
     base = shipped("slow_joiner", rate=rate)
     sc = base.model_copy(update={"model": base.model.model_copy(update={"command_interval_s": 0})})
-    lost = simulate(sc, seed=0).metric("subscriber", "lost")
-    assert lost == pytest.approx(_prediction(sc, "subscriber", "lost"), abs=1.5)
+    lost = np.array([simulate(sc, seed=k).metric("subscriber", "lost") for k in range(12)])
+    bound = 1.5 + 3 * lost.std(ddof=1) / np.sqrt(len(lost))
+    assert abs(lost.mean() - _prediction(sc, "subscriber", "lost")) <= bound
 
 
 def test_hwm_burst_received_is_the_inproc_capacity() -> None:
