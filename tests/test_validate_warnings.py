@@ -77,3 +77,21 @@ def test_names_that_match_no_node_are_errors(capsys: pytest.CaptureFixture[str],
     code, _, err = validate(capsys, tmp_path, **fields)
     assert code == 2
     assert error in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("ref", "why"), [
+    ("os:system", "is not a behaviour: a behaviour is a generator function"),
+    ("zsim.api:run", "is not a behaviour: a behaviour is a generator function"),
+    ("no_such_module_zsim:f", "cannot import behaviour"),
+])
+def test_a_behaviour_that_is_not_one_is_a_one_line_error(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, ref: str, why: str) -> None:
+    path = tmp_path / "b.toml"
+    path.write_text(f'[nodes.a]\nbehaviour = "{ref}"\n'
+                    'sockets = [{ name = "out", type = "PUSH", bind = ["tcp://a:1"] }]\n')
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main(["validate", str(path)])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1
+    assert "nodes.a.behaviour" in err and why in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -68,7 +69,22 @@ def resolve(ref: str) -> BehaviourDef:
         fn = getattr(importlib.import_module(module_name), attr)
     except Exception as exc:  # also ValueError/TypeError from importlib for ':f', '..m:f'
         raise BehaviourError("", f"cannot import behaviour {ref!r}: {exc}") from None
+    problem = _not_a_behaviour(fn)
+    if problem:
+        raise BehaviourError("", f"{ref!r} is not a behaviour: {problem}")
     return BehaviourDef(ref, fn, getattr(fn, "Params", None), (fn.__doc__ or "").strip())
+
+
+def _not_a_behaviour(fn: object) -> str:
+    """Why ``fn`` cannot be a behaviour (empty if it can): a behaviour is a generator
+    function taking (node, params) that yields operations (zsim.behaviours.api)."""
+    if not inspect.isgeneratorfunction(fn):
+        return "a behaviour is a generator function (node, params) that yields operations"
+    try:
+        inspect.signature(fn).bind(None, None)
+    except (TypeError, ValueError):
+        return "its signature does not take (node, params)"
+    return ""
 
 
 def validate_params(

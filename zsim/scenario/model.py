@@ -123,7 +123,9 @@ class StartSpec(_Frozen):
 class NodeSpec(_Frozen):
     """A process: sockets plus a behaviour. ``count`` replicates it as name-1 … name-N."""
 
-    behaviour: str = Field(description="built-in behaviour name, or 'module:function'")
+    behaviour: str = Field(
+        description="built-in behaviour name, or 'module:function': a generator function "
+        "(node, params) of yours, which zsim imports and runs (only name code you trust)")
     params: dict[str, Any] = Field(default_factory=dict, description="behaviour parameters")
     sockets: list[SocketSpec] = Field(default_factory=list, description="the node's sockets")
     start: StartSpec = Field(default_factory=StartSpec, description="when the behaviour starts")
