@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_scenario_validation import validate_in_process
 
 from zsim.cli import main
 
@@ -30,14 +31,7 @@ def validate(capsys: pytest.CaptureFixture[str], tmp_path: Path, *extra: str,
               "b_type": "PULL", "connect": "tcp://a:5600", **fields}
     path = tmp_path / "s.toml"
     path.write_text(BASE.format(**values))
-    capsys.readouterr()
-    try:
-        main(["validate", str(path), *extra])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
+    return validate_in_process(path, capsys, *extra)
 
 
 def test_a_clean_scenario_has_no_warnings_and_wildcards_work_everywhere(
