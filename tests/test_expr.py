@@ -242,7 +242,6 @@ def test_division_by_zero_gives_expression_error(text: str) -> None:
         "min()",
         "2.0 ** 10000",
         "int(1e400)",
-        "str(10 ** 5000)",
         "abs('a')",
     ],
 )

@@ -10,9 +10,12 @@ access, no imports.
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from zsim.scenario.limits import Limits
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -51,16 +54,26 @@ class ExpressionError(ValueError):
     """An expression that cannot be evaluated; the message says why."""
 
 
-def evaluate(text: str, names: Mapping[str, Any]) -> Any:
-    """Evaluate ``text`` (without its leading ``=``) with ``names`` in scope."""
+def evaluate(text: str, names: Mapping[str, Any], limits: Limits | None = None) -> Any:
+    """Evaluate ``text`` (without its leading ``=``) with ``names`` in scope, within ``limits``:
+    no expression can run long or build a huge value (every result is bounded before it is
+    made, where it could be large: ``**`` and ``*`` of a string or list)."""
+    limits = limits or Limits()
+    if len(text) > limits.expression_chars:
+        raise ExpressionError(f"expression of {len(text):,} characters, beyond the limit of "
+                              f"{limits.expression_chars:,}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"invalid expression {text!r}: {exc.msg}") from None
     except (RecursionError, MemoryError):
         raise ExpressionError(f"expression too deeply nested: {text[:60]!r}...") from None
+    size = sum(1 for _ in ast.walk(tree))
+    if size > limits.expression_nodes:
+        raise ExpressionError(f"expression of {size:,} terms, beyond the limit of "
+                              f"{limits.expression_nodes:,}: {text[:60]!r}...")
     try:
-        return _eval(tree.body, names, text)
+        return _Evaluator(names, text, limits).eval(tree.body)
     except ExpressionError:
         raise
     except (ArithmeticError, TypeError, ValueError) as exc:
@@ -69,33 +82,77 @@ def evaluate(text: str, names: Mapping[str, Any]) -> Any:
         raise ExpressionError(f"expression too deeply nested: {text[:60]!r}...") from None
 
 
-def _eval(node: ast.AST, names: Mapping[str, Any], text: str) -> Any:
-    match node:
-        case ast.Constant(value=value):
-            return value
-        case ast.Name(id=name):
-            if name not in names:
-                known = ", ".join(sorted(names))
-                raise ExpressionError(f"unknown name {name!r} in {text!r} (known: {known})")
-            return names[name]
-        case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINOPS:
-            return _BINOPS[type(op)](_eval(left, names, text), _eval(right, names, text))
-        case ast.UnaryOp(op=op, operand=operand) if type(op) in _UNARY:
-            return _UNARY[type(op)](_eval(operand, names, text))
-        case ast.BoolOp(op=ast.And(), values=values):
-            return all(_eval(v, names, text) for v in values)
-        case ast.BoolOp(op=ast.Or(), values=values):
-            return any(_eval(v, names, text) for v in values)
-        case ast.Compare(left=left, ops=[op], comparators=[right]) if type(op) in _COMPARE:
-            return _COMPARE[type(op)](_eval(left, names, text), _eval(right, names, text))
-        case ast.IfExp(test=test, body=body, orelse=orelse):
-            chosen = body if _eval(test, names, text) else orelse
-            return _eval(chosen, names, text)
-        case ast.List(elts=elts) | ast.Tuple(elts=elts):
-            return [_eval(e, names, text) for e in elts]
-        case ast.Dict(keys=keys, values=values) if None not in keys:
-            return {_eval(k, names, text): _eval(v, names, text)  # type: ignore[arg-type]
-                    for k, v in zip(keys, values, strict=True)}
-        case ast.Call(func=ast.Name(id=fname), args=args, keywords=[]) if fname in FUNCTIONS:
-            return FUNCTIONS[fname](*(_eval(a, names, text) for a in args))
-    raise ExpressionError(f"unsupported syntax in expression {text!r}")
+class _Evaluator:
+    def __init__(self, names: Mapping[str, Any], text: str, limits: Limits) -> None:
+        self.names = names
+        self.text = text
+        self.limits = limits
+
+    def eval(self, node: ast.AST) -> Any:
+        return self.bounded(self._eval(node))
+
+    def _eval(self, node: ast.AST) -> Any:
+        match node:
+            case ast.Constant(value=value):
+                return value
+            case ast.Name(id=name):
+                if name not in self.names:
+                    known = ", ".join(sorted(self.names))
+                    raise ExpressionError(f"unknown name {name!r} in {self.text!r} "
+                                          f"(known: {known})")
+                return self.names[name]
+            case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINOPS:
+                a, b = self.eval(left), self.eval(right)
+                self.check_operands(op, a, b)
+                return _BINOPS[type(op)](a, b)
+            case ast.UnaryOp(op=op, operand=operand) if type(op) in _UNARY:
+                return _UNARY[type(op)](self.eval(operand))
+            case ast.BoolOp(op=ast.And(), values=values):
+                return all(self.eval(v) for v in values)
+            case ast.BoolOp(op=ast.Or(), values=values):
+                return any(self.eval(v) for v in values)
+            case ast.Compare(left=left, ops=[op], comparators=[right]) if type(op) in _COMPARE:
+                return _COMPARE[type(op)](self.eval(left), self.eval(right))
+            case ast.IfExp(test=test, body=body, orelse=orelse):
+                return self.eval(body if self.eval(test) else orelse)
+            case ast.List(elts=elts) | ast.Tuple(elts=elts):
+                return [self.eval(e) for e in elts]
+            case ast.Dict(keys=keys, values=values) if None not in keys:
+                return {self.eval(k): self.eval(v)  # type: ignore[arg-type]
+                        for k, v in zip(keys, values, strict=True)}
+            case ast.Call(func=ast.Name(id=fname), args=args, keywords=[]) if fname in FUNCTIONS:
+                return FUNCTIONS[fname](*(self.eval(a) for a in args))
+        raise ExpressionError(f"unsupported syntax in expression {self.text!r}")
+
+    def check_operands(self, op: ast.operator, a: Any, b: Any) -> None:
+        """Refuse, before computing it, a power or a repetition whose result would pass a limit."""
+        if isinstance(op, ast.Pow) and _is_int(a) and _is_int(b) and abs(a) > 1 and b > 0:
+            bits = b * math.log2(abs(a))
+            if bits > self.limits.int_magnitude.bit_length():
+                raise self.too_big(f"a power of about {bits:,.0f} bits")
+        if isinstance(op, ast.Mult):
+            seq, times = (a, b) if _is_int(b) else (b, a)
+            if isinstance(seq, str | list) and _is_int(times):
+                self.bounded_size(seq, len(seq) * max(times, 0))
+
+    def bounded(self, value: Any) -> Any:
+        if _is_int(value) and abs(value) > self.limits.int_magnitude:
+            raise self.too_big(f"an integer of {value.bit_length()} bits")
+        if isinstance(value, str | list):
+            self.bounded_size(value, len(value))
+        return value
+
+    def bounded_size(self, value: str | list[Any], size: int) -> None:
+        limit = (self.limits.string_chars if isinstance(value, str)
+                 else self.limits.sequence_items)
+        if size > limit:
+            kind = "a string of" if isinstance(value, str) else "an array of"
+            unit = "characters" if isinstance(value, str) else "items"
+            raise self.too_big(f"{kind} {size:,} {unit} (limit {limit:,})")
+
+    def too_big(self, what: str) -> ExpressionError:
+        return ExpressionError(f"{self.text[:60]!r} would make {what}, beyond the limit")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from zsim.errors import ScenarioError
 from zsim.profile import load_profile
 from zsim.scenario.expr import ExpressionError, evaluate
+from zsim.scenario.limits import Limits, check_tree, check_value, deep_line, default_limits
 from zsim.scenario.model import Scenario
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -43,18 +44,25 @@ def parse_overrides(items: Iterable[str], source: str = "--set") -> dict[str, An
 
 
 def load_scenario(
-    path: str | Path, overrides: Mapping[str, Any] | None = None, profile: str | None = None
+    path: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    profile: str | None = None,
+    limits: Limits | None = None,
 ) -> Scenario:
     """Load, substitute, expand and validate ``path`` on top of a machine ``profile`` (a path or
-    shipped name; None = the default profile). Raises ``ScenarioError``."""
+    shipped name; None = the default profile), within ``limits`` (None = ``default_limits()``).
+    Raises ``ScenarioError``."""
     path = Path(path)
     source = str(path)
+    limits = limits or default_limits()
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(limits.file_bytes + 1)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(source, "", f"cannot read file: {exc}") from None
     return load_scenario_text(text, source=source, name=path.stem, overrides=overrides,
-                              profile=profile)
+                              profile=profile, limits=limits)
 
 
 def load_scenario_text(
@@ -64,15 +72,16 @@ def load_scenario_text(
     name: str,
     overrides: Mapping[str, Any] | None = None,
     profile: str | None = None,
+    limits: Limits | None = None,
 ) -> Scenario:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(source, "", f"invalid TOML: {exc}") from None
+    limits = limits or default_limits()
+    raw = _parse_toml(text, source, limits)
     _check_keys(raw, _TOP_LEVEL, "", source)
+    check_tree(dict(overrides or {}), limits, source, "params")
     params = _resolve_params(raw.get("params", {}), overrides or {}, source)
-    tree = _substitute({k: v for k, v in raw.items() if k != "params"}, params, source, "")
-    nodes, groups = _expand_nodes(tree.get("nodes"), params, source)
+    tree = _substitute({k: v for k, v in raw.items() if k != "params"}, params, source, "",
+                       limits)
+    nodes, groups = _expand_nodes(tree.get("nodes"), params, source, limits)
     base = load_profile(profile)
     doc = {
         **tree,
@@ -91,6 +100,23 @@ def load_scenario_text(
     _check_behaviours(scenario, source)
     _check_start_points(scenario, source)
     return scenario
+
+
+def _parse_toml(text: str, source: str, limits: Limits) -> dict[str, Any]:
+    if len(text) > limits.file_bytes:
+        raise ScenarioError(source, "", f"file larger than the limit of {limits.file_bytes:,} "
+                            "bytes")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, "", f"invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses per level of nesting
+        place = deep_line(text, limits.depth)
+        where = f"line {place[0]} ({place[1]})" if place else ""
+        raise ScenarioError(source, where, f"nested deeper than the limit of {limits.depth} "
+                            "tables or arrays") from None
+    check_tree(raw, limits, source)
+    return raw
 
 
 def _layered(base: dict[str, Any], over: Any) -> Any:
@@ -148,12 +174,15 @@ def _resolve_params(
     return params
 
 
-def _substitute(value: Any, params: Mapping[str, Any], source: str, where: str) -> Any:
+def _substitute(
+    value: Any, params: Mapping[str, Any], source: str, where: str, limits: Limits
+) -> Any:
     if isinstance(value, dict):
-        return {k: _substitute(v, params, source, f"{where}.{k}" if where else k)
+        return {k: _substitute(v, params, source, f"{where}.{k}" if where else k, limits)
                 for k, v in value.items()}
     if isinstance(value, list):
-        return [_substitute(v, params, source, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [_substitute(v, params, source, f"{where}[{i}]", limits)
+                for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:
         return value
     whole = _WHOLE_PLACEHOLDER.match(value)
@@ -163,7 +192,9 @@ def _substitute(value: Any, params: Mapping[str, Any], source: str, where: str) 
                                 + _did_you_mean(ref, params))
     if whole:
         return params[whole[1]]
-    return _PLACEHOLDER.sub(lambda m: str(params[m[1]]), value)
+    text = _PLACEHOLDER.sub(lambda m: str(params[m[1]]), value)
+    check_value(text, limits, source, where)
+    return text
 
 
 def _did_you_mean(key: str, allowed: Iterable[str]) -> str:
@@ -172,7 +203,7 @@ def _did_you_mean(key: str, allowed: Iterable[str]) -> str:
 
 
 def _expand_nodes(
-    nodes: Any, params: Mapping[str, Any], source: str
+    nodes: Any, params: Mapping[str, Any], source: str, limits: Limits
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Replicate tables with ``count``; returns (name → table, name → original table name)."""
     if not isinstance(nodes, dict) or not nodes:
@@ -182,15 +213,20 @@ def _expand_nodes(
     for group, table in nodes.items():
         if not isinstance(table, dict):
             raise ScenarioError(source, f"nodes.{group}", f"must be a table, got {table!r}")
-        count = _evaluate_all(table.get("count", 1), {**params}, source, f"nodes.{group}.count")
+        count = _evaluate_all(table.get("count", 1), {**params}, source,
+                              f"nodes.{group}.count", limits)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ScenarioError(source, f"nodes.{group}.count",
                                 f"must be an integer >= 1, got {count!r}")
+        if len(expanded) + count > limits.nodes:
+            raise ScenarioError(source, f"nodes.{group}.count",
+                                f"{len(expanded) + count:,} nodes in all, beyond the limit of "
+                                f"{limits.nodes:,} (ZSIM_MAX_NODES raises it), got {count!r}")
         replicated = "count" in table
         for i in range(1, count + 1):
             name = f"{group}-{i}" if replicated else group
             scope = {**params, "i": i, "count": count, "name": name}
-            node = _evaluate_all(table, scope, source, f"nodes.{group}")
+            node = _evaluate_all(table, scope, source, f"nodes.{group}", limits)
             node.update(count=count, group=group, index=i)
             if name in expanded:
                 raise ScenarioError(source, f"nodes.{group}", f"node name {name!r} is used twice")
@@ -199,14 +235,18 @@ def _expand_nodes(
     return expanded, groups
 
 
-def _evaluate_all(value: Any, scope: Mapping[str, Any], source: str, where: str) -> Any:
+def _evaluate_all(
+    value: Any, scope: Mapping[str, Any], source: str, where: str, limits: Limits
+) -> Any:
     if isinstance(value, dict):
-        return {k: _evaluate_all(v, scope, source, f"{where}.{k}") for k, v in value.items()}
+        return {k: _evaluate_all(v, scope, source, f"{where}.{k}", limits)
+                for k, v in value.items()}
     if isinstance(value, list):
-        return [_evaluate_all(v, scope, source, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [_evaluate_all(v, scope, source, f"{where}[{i}]", limits)
+                for i, v in enumerate(value)]
     if isinstance(value, str) and value.startswith("="):
         try:
-            return evaluate(value[1:], scope)
+            return evaluate(value[1:], scope, limits)
         except ExpressionError as exc:
             raise ScenarioError(source, where, str(exc)) from None
     return value
