@@ -22,7 +22,7 @@ import html
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from zsim.analysis import frames, plots
+from zsim.analysis import frames, plots, timeline, trace_diff
 from zsim.analysis.compare import Comparison, format_table
 from zsim.atomic import write_dir
 from zsim.records import SCHEMA_VERSION, RunResult, package_versions
@@ -61,6 +61,12 @@ PLOTS = (
              "The first run of each backend: messages sent but not yet received per "
              "(sender node → receiver node) pair over time; messages never received are "
              "left out."),
+    PlotSpec("run_timeline", "Run timeline, sim and live side by side",
+             "The first run of each backend on one time axis (simulated seconds for sim, "
+             "wall-clock seconds for live): cumulative sends and receives per node, messages "
+             "in flight per pipe (counting only messages that were received), cumulative "
+             "drops, and one lane per node with its connects, handshakes, crashes and marks; "
+             "vertical lines mark connects, handshakes and crashes across the panels."),
     PlotSpec("tasks", "Tasks per worker",
              "The 'tasks' metric per node: bars are the mean over runs with 95% CIs, one per "
              "backend; black diamonds are the closed form."),
@@ -130,6 +136,16 @@ def _queue_depth_figure(comparison: Comparison) -> Figure | None:
     return plots.queue_depth_figure(depths)
 
 
+def _run_timeline_figure(comparison: Comparison) -> Figure | None:
+    order = list(comparison.scenario.nodes)
+    first = {b: _runs(comparison, b)[0] for b in BACKENDS if _runs(comparison, b)}
+    if len(first) == 2:
+        return timeline.side_by_side(first["sim"].events, first["live"].events,
+                                     first["sim"].meta, first["live"].meta, order=order)
+    return next((timeline.timeline_figure(r.events, r.meta, order=order)
+                 for r in first.values()), None)
+
+
 def _tasks_figure(comparison: Comparison) -> Figure | None:
     return plots.tasks_figure(frames.tasks_per_worker(comparison))
 
@@ -142,6 +158,7 @@ _FIGURES: dict[str, Callable[[Comparison], Figure | None]] = {
     "metrics": _metrics_figure,
     "timeline": _timeline_figure,
     "queue_depth": _queue_depth_figure,
+    "run_timeline": _run_timeline_figure,
     "tasks": _tasks_figure,
     "latency_cdf": _latency_figure,
 }
@@ -418,6 +435,7 @@ def report_meta(comparison: Comparison, files: list[str]) -> dict[str, Any]:
 def _write_contents(comparison: Comparison, out: Path) -> None:
     rendered = render_plots(comparison, out / "plots")
     text = report_text(comparison, rendered)
+    text = _with_trace_diff(comparison, text, out)
     (out / "report.md").write_text(markdown(text, rendered), encoding="utf-8")
     (out / "report.html").write_text(html_page(text, rendered), encoding="utf-8")
     comparison.table.to_parquet(out / "comparison.parquet", index=False)
@@ -428,6 +446,22 @@ def _write_contents(comparison: Comparison, out: Path) -> None:
     meta = report_meta(comparison, [*files, "meta.json"])
     (out / "meta.json").write_text(json.dumps(meta, indent=2, default=str) + "\n",
                                    encoding="utf-8")
+
+
+def _with_trace_diff(comparison: Comparison, text: ReportText, out: Path) -> ReportText:
+    """The trace diff of the first sim run against the first live run (same seed;
+    ``zsim.analysis.trace_diff``): written to trace_diff.txt, its first divergence a note."""
+    if not (comparison.sim_runs and comparison.live_runs):
+        return text
+    diff = trace_diff.diff_events(comparison.sim_runs[0].events,
+                                  comparison.live_runs[0].events)
+    (out / "trace_diff.txt").write_text(trace_diff.format_diff(diff) + "\n", encoding="utf-8")
+    first = diff.first.describe(diff.labels) if diff.first else "none"
+    note = (f"Trace diff of the first sim and live runs (zsim diff): first divergence: "
+            f"{first}; the per-socket counts are in trace_diff.txt.")
+    return replace(text, notes=[*text.notes, note],
+                   files=[*text.files, ("trace_diff.txt", "the trace diff of the first sim "
+                                        "and live runs: first divergence, counts per socket")])
 
 
 def write_report(comparison: Comparison, out_dir: str | Path) -> Path:

@@ -223,7 +223,7 @@ def test_report_writes_every_file(
         assert (out / f).stat().st_size > 0, f
     assert not (out / "events_live.parquet").exists()  # sim only
     names = {p.stem for p in pngs(out)}
-    expected = {"metrics", "timeline", "queue_depth", "latency_cdf"}
+    expected = {"metrics", "timeline", "queue_depth", "latency_cdf", "run_timeline"}
     assert names == (expected | {"tasks"} if name == "pipeline" else expected)
     for p in pngs(out):
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -292,12 +292,13 @@ def test_report_without_message_events_skips_the_message_plots(tmp_path: Path) -
     sc = with_record(scenario("slow_joiner"), "lifecycle")
     c = compare(sc, 2, 0, sim_runner, shifted_runner)
     out = report.write_report(c, tmp_path / "r")
-    assert [p.stem for p in pngs(out)] == ["metrics"]
+    # the run timeline degrades to its connection lanes (zsim.analysis.timeline)
+    assert [p.stem for p in pngs(out)] == ["metrics", "run_timeline"]
     md = (out / "report.md").read_text()
     assert "Message timeline: not drawn" in md
     assert (out / "events_sim.parquet").is_file()
     assert (out / "events_live.parquet").is_file()
-    assert len(IMG_DATA.findall((out / "report.html").read_text())) == 1
+    assert len(IMG_DATA.findall((out / "report.html").read_text())) == 2
 
 
 def test_report_of_closed_forms_alone_has_no_plots(tmp_path: Path) -> None:
@@ -317,7 +318,7 @@ def test_report_with_both_backends_draws_them_side_by_side(tmp_path: Path) -> No
     out = report.write_report(c, tmp_path / "r")
     assert plt.get_fignums() == open_figures  # nothing left open in pyplot
     assert {p.stem for p in pngs(out)} == {"metrics", "timeline", "queue_depth", "tasks",
-                                           "latency_cdf"}
+                                           "latency_cdf", "run_timeline"}
     assert json.loads((out / "meta.json").read_text())["backends"] == ["sim", "live"]
     fig = report.figure(c, "timeline")
     assert fig is not None

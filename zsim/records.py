@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -110,12 +111,15 @@ class RunResult:
             raise KeyError(f"no metric {name!r} for node {node!r}")
         return float(rows.value.iloc[0])
 
-    def save(self, out_dir: str | Path) -> Path:
-        """Write events.parquet, metrics.parquet and meta.json atomically into ``out_dir``."""
+    def save(self, out_dir: str | Path, extra: Callable[[Path], object] | None = None) -> Path:
+        """Write events.parquet, metrics.parquet and meta.json atomically into ``out_dir``;
+        ``extra(tmp)`` adds files of its own (the CLI's timeline.png) to the same directory."""
         def fill(tmp: Path) -> None:
             self.events.to_parquet(tmp / "events.parquet", index=False)
             self.metrics.to_parquet(tmp / "metrics.parquet", index=False)
             (tmp / "meta.json").write_text(json.dumps(self.meta, indent=2, default=str) + "\n")
+            if extra is not None:
+                extra(tmp)
 
         return write_dir(out_dir, fill, "run")
 
