@@ -31,6 +31,7 @@ from zsim.analysis.stats import mean_ci
 from zsim.atomic import write_file
 from zsim.backend import RecordLevel, RunOptions
 from zsim.errors import ZsimError
+from zsim.profile import load_profile
 from zsim.records import SCHEMA_VERSION, package_versions
 from zsim.scenario import load_scenario, parse_overrides
 from zsim.seeds import Stratum
@@ -203,6 +204,39 @@ def closed_form_curve(
             rows.append((*[v for _, v in point], p.node, p.metric, p.value))
     return pd.DataFrame(rows, columns=[*[PARAM_PREFIX + n for n in grid], "node", "metric",
                                        "value"])
+
+
+def sweep_inputs(scenario: str, sets: Mapping[str, Any], reps: int, root_seed: int,
+                 profile: str | None) -> dict[str, str]:
+    """What a sweep's task results depend on besides the grid point, each as a digest: the
+    scenario's and the profile's contents (not their names), every --set, the root seed and
+    the repetitions (whose seeds and strata follow from both). A resumed sweep must match all
+    of them; the grid may grow, since each point has its own task files."""
+    def digest(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()[:16]
+
+    return {
+        "scenario": digest(Path(scenario).read_bytes()),
+        "profile": digest(load_profile(profile).model.model_dump_json().encode()),
+        "sets": digest(json.dumps(sorted(sets.items()), default=str).encode()),
+        "root_seed": str(root_seed),
+        "reps": str(reps),
+    }
+
+
+def check_resume(out: Path, inputs: Mapping[str, str]) -> None:
+    """Refuse to resume into ``out`` when its earlier sweep had other inputs: its task files
+    would be returned as this sweep's results."""
+    try:
+        earlier = json.loads((out / "meta.json").read_text()).get("inputs")
+    except (OSError, ValueError):
+        return  # no earlier sweep here (check_result_dir has vetted the directory)
+    if earlier == dict(inputs):
+        return
+    differ = sorted(k for k in inputs if not isinstance(earlier, dict)
+                    or earlier.get(k) != inputs[k])
+    raise ZsimError(f"--out {out}: holds a sweep made with other inputs ({', '.join(differ)} "
+                    "differ); give another --out, or rerun with the same inputs to resume")
 
 
 def write_meta(out: Path, doc: dict[str, Any]) -> None:

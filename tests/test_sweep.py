@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from zsim.analysis.sweep import (
     task_file,
 )
 from zsim.catalog import scenario_path
+from zsim.profile import profile_path
 
 PIPELINE = str(scenario_path("pipeline"))
 
@@ -98,3 +100,50 @@ def test_sigint_then_rerun_resumes_without_redoing_tasks(tmp_path: Path) -> None
     tasks = plan(PIPELINE, {}, {"workers": [1, 2, 3, 4]}, 6, 0, ["sim"])
     assert all(task_file(out, t).exists() for t in tasks)
     assert os.path.exists(out / "plots" / "sink.makespan_s.png")
+
+
+def _sweep_cli(out: Path, scenario: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "zsim.cli", "sweep", str(scenario), "--grid", "requests=1,2",
+         "--reps", "2", "--jobs", "1", "--out", str(out), *args],
+        capture_output=True, text=True, timeout=120)
+
+
+def test_a_sweep_directory_made_with_other_inputs_is_refused_not_reused(tmp_path: Path) -> None:
+    """#21 item 8: the resume key covers scenario and profile contents, --set, seed and reps;
+    the same inputs resume, a grown grid reuses its old points, anything else is refused."""
+    scenario = tmp_path / "hello.toml"
+    scenario.write_text(scenario_path("hello_reqrep").read_text())
+    profile = tmp_path / "mine.json"
+    doc = json.loads(profile_path(None).read_text())
+    out = tmp_path / "sweep"
+    first = _sweep_cli(out, scenario)
+    assert first.returncode == 0, first.stderr
+    assert _sweep_cli(out, scenario).stdout.rstrip().splitlines()[-1].startswith(
+        "0 tasks run, 4 already done")
+    grown = subprocess.run(
+        [sys.executable, "-m", "zsim.cli", "sweep", str(scenario), "--grid", "requests=1,2,3",
+         "--reps", "2", "--jobs", "1", "--out", str(out)],
+        capture_output=True, text=True, timeout=120)
+    assert "2 tasks run, 4 already done" in grown.stdout, grown.stderr
+
+    refusals = {
+        "sets": ["--set", "transport=ipc"],
+        "root_seed": ["--seed", "7"],
+        "reps": ["--reps", "3"],
+    }
+    # the same content under another name is the same profile; other content is not
+    profile.write_text(json.dumps(doc))
+    assert _sweep_cli(out, scenario, "--profile", str(profile)).returncode == 0
+    doc["model"]["app_send_s"] = 2 * doc["model"].get("app_send_s", 1e-6)
+    profile.write_text(json.dumps(doc))
+    refusals["profile"] = ["--profile", str(profile)]
+    for name, args in refusals.items():
+        proc = _sweep_cli(out, scenario, *args)
+        assert proc.returncode == 2, (name, proc.stderr)
+        assert proc.stderr.count("\n") == 1, proc.stderr
+        assert f"holds a sweep made with other inputs ({name} differ)" in proc.stderr
+    scenario.write_text(scenario.read_text() + "\n# edited\n")
+    proc = _sweep_cli(out, scenario)
+    assert proc.returncode == 2
+    assert "(scenario differ)" in proc.stderr

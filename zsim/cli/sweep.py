@@ -12,12 +12,14 @@ import pandas as pd
 from zsim.analysis.compare import selected_rows
 from zsim.analysis.executors import make_executor
 from zsim.analysis.sweep import (
+    check_resume,
     closed_form_curve,
     load_results,
     parse_grid,
     plan,
     run_sweep,
     summarize,
+    sweep_inputs,
     write_atomic,
     write_meta,
 )
@@ -74,10 +76,12 @@ def run_sweep_command(file: str, grids: tuple[str, ...], sets: tuple[str, ...], 
         raise ZsimError(f"{file}: no grid: pass --grid NAME=V1,V2 or declare [sweep] grid")
     reps = reps or base.sweep.reps or 10
     backends = ["sim", "live"] if backend == "both" else [backend]
+    inputs = sweep_inputs(path, overrides, reps, seed, profile)
+    check_resume(out, inputs)
     tasks = plan(path, overrides, grid, reps, seed, backends, profile)
     write_meta(out, {"scenario": base.name, "source": path, "sets": overrides, "grid": grid,
                      "reps": reps, "root_seed": seed, "backends": backends, "complete": False,
-                     "profile": base.profile})
+                     "profile": base.profile, "inputs": inputs})
     with progress_bar(len(tasks), f"sweep {base.name}") as bar:
         try:
             with make_executor(jobs, scheduler) as executor:
@@ -97,7 +101,7 @@ def run_sweep_command(file: str, grids: tuple[str, ...], sets: tuple[str, ...], 
     plots = write_plots(summary, closed, params, rows, out / "plots")
     write_meta(out, {"scenario": base.name, "source": path, "sets": overrides, "grid": grid,
                      "reps": reps, "root_seed": seed, "backends": backends, "complete": True,
-                     "profile": base.profile,
+                     "profile": base.profile, "inputs": inputs,
                      "tasks": len(tasks), "ran_now": ran})
     shown = summary[[(n, m) in rows for n, m in zip(summary.node, summary.metric, strict=True)]]
     click.echo(shown.to_string(index=False))
