@@ -89,6 +89,10 @@ def tolerance_for(sc: Scenario, node: str, metric: str) -> float:
     return tol.get(f"{node}.{metric}", tol.get(metric, math.nan))
 
 
+# The verdict of a row the live runs could not measure (a NaN metric there, e.g. 'dropped').
+NOT_OBSERVABLE = "not observable live"
+
+
 def verdict(rel_error: float, tolerance: float) -> str:
     if math.isnan(tolerance):
         return "-"
@@ -121,8 +125,10 @@ def build_table(
         live_mean, live_ci = mean_ci(_values(live, node, metric))
         err = relative_error(sim_mean, live_mean)
         tol = tolerance_for(sc, node, metric)
+        unseen = bool(live) and math.isnan(live_mean) and not math.isnan(sim_mean)
         rows.append((node, metric, closed.get((node, metric), math.nan), sim_mean, sim_ci,
-                     live_mean, live_ci, err, tol, verdict(err, tol)))
+                     live_mean, live_ci, err, tol,
+                     NOT_OBSERVABLE if unseen else verdict(err, tol)))
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
@@ -176,7 +182,9 @@ def format_table(table: pd.DataFrame) -> str:
         "metric": table.metric,
         "closed form": [("-" if math.isnan(v) else f"{v:.6g}") for v in table.closed_form],
         "sim (95% CI)": [pm(m, c) for m, c in zip(table.sim_mean, table.sim_ci, strict=True)],
-        "live (95% CI)": [pm(m, c) for m, c in zip(table.live_mean, table.live_ci, strict=True)],
+        "live (95% CI)": [("not observable" if v == NOT_OBSERVABLE else pm(m, c))
+                          for m, c, v in zip(table.live_mean, table.live_ci, table.verdict,
+                                             strict=True)],
         "sim vs live": [("-" if math.isnan(e) else f"{100 * e:+.1f}%") for e in table.rel_error],
         "tolerance": [("-" if math.isnan(t) else f"{100 * t:.0f}%") for t in table.tolerance],
         "verdict": table.verdict,

@@ -5,7 +5,7 @@ loopback, driving the same behaviour generators as the simulator and producing t
 pay for pandas.
 
 Differences from the simulator's records, by nature of real sockets:
-- ``dropped`` and ``destroyed`` are always 0 (libzmq does not report its drops), and no ``drop``,
+- ``dropped`` and ``destroyed`` are NaN (libzmq does not report its drops), and no ``drop``,
   ``attach`` or ``detach`` events are logged; ``connected``, ``accepted``, ``disconnected`` and
   ``refused`` come from socket monitors (``peer`` is the binding ``node.socket``, on the
   connecting side only).

@@ -1,0 +1,37 @@
+"""#21 item 7: a metric the live backend cannot observe is absent (NaN), never 0, and compare
+says so instead of printing a relative error against a fake zero."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from zsim.analysis.backends import get_backend
+from zsim.analysis.compare import NOT_OBSERVABLE, build_table, format_table
+from zsim.backend import RunOptions
+from zsim.catalog import scenario_path
+from zsim.scenario import load_scenario
+
+pytestmark = pytest.mark.live
+
+
+def test_live_drops_are_absent_and_compare_says_not_observable() -> None:
+    sc = load_scenario(scenario_path("hello_reqrep"), {"requests": 3})
+    sc = sc.model_copy(update={"compare": sc.compare.model_copy(
+        update={"metrics": ["server.dropped", "client.sent"]})})
+    options = RunOptions(seed=1, record="lifecycle", timeout=30)
+    sim = get_backend("sim").run(sc, options)
+    live = get_backend("live").run(sc, options)
+    assert math.isnan(live.metric("server", "dropped"))
+    assert math.isnan(live.metric("client", "destroyed"))
+    assert sim.metric("server", "dropped") == 0.0
+    assert live.metric("client", "sent") == 3.0  # what live can count, it still counts
+
+    table = build_table(sc, [], [sim], [live])
+    rows = dict(zip(zip(table.node, table.metric, strict=True), table.verdict, strict=True))
+    assert rows[("server", "dropped")] == NOT_OBSERVABLE
+    assert rows[("client", "sent")] != NOT_OBSERVABLE
+    text = format_table(table)
+    assert "not observable" in text
+    assert "%" not in text.split("server")[1].splitlines()[0]  # no error against a fake 0
