@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         fail(f"stopped by {signal.Signals(exc.signum).name}; what finished is written, "
              "marked incomplete", 128 + exc.signum)
     except click.ClickException as exc:
+        exc.message = one_line(exc.message)  # an argument may hold a line break
         exc.show()
         sys.exit(exc.exit_code)
     except RunFailed as exc:
