@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from pydantic import BaseModel
@@ -9,6 +10,7 @@ from pydantic import BaseModel
 from zsim.behaviours.registry import BUILTINS, resolve
 from zsim.costs import CostModel, LinkCosts
 from zsim.records import EVENT_COLUMNS, EVENTS, STANDARD_METRICS
+from zsim.scenario.limits import MAX_NODES_ENV, Limits
 from zsim.scenario.model import ExpectSpec, NodeSpec, RunSpec, SocketSpec, StartSpec
 
 INTRO = """\
@@ -79,5 +81,35 @@ def scenario_reference() -> str:
         _fields(LinkCosts, "[model.tcp] and [model.ipc]"),
         _behaviours(),
         _records(),
+        _limits(),
     ]
     return "\n".join(parts)
+
+
+_LIMIT_MEANINGS = {
+    "file_bytes": "size of a scenario file, in bytes",
+    "depth": "nesting of tables and arrays",
+    "string_chars": "characters in any string, in the file or made by `${...}` or an expression",
+    "sequence_items": "items in any array, in the file or made by an expression",
+    "int_magnitude": "magnitude of any integer (TOML's 64-bit range)",
+    "expression_chars": "characters in one `\"=expr\"`",
+    "expression_nodes": "terms in one `\"=expr\"`",
+    "nodes": f"nodes after `count` replication (raise it with `{MAX_NODES_ENV}`)",
+}
+
+
+def _limits() -> str:
+    """The input bounds (zsim.scenario.limits), so that no file can hang or exhaust zsim."""
+    rows = [f"| {_LIMIT_MEANINGS[f.name]} | {getattr(Limits(), f.name):,} |"
+            for f in dataclasses.fields(Limits)]
+    return "\n".join([
+        "## Limits",
+        "",
+        "A file or `--set` value past one of these is refused with one line naming the file, the",
+        "field and the limit (exit 2), before any work is done.",
+        "",
+        "| bound | limit |",
+        "|---|---|",
+        *rows,
+        "",
+    ])
