@@ -1,0 +1,105 @@
+"""``zsim report DIR``: (re)build report.html of any zsim result directory from its files,
+by the kind its meta.json names (run, comparison report, sweep, check-model report)."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from zsim.analysis import html_page as hp
+from zsim.analysis import report
+from zsim.analysis.check_model import phase_lines, summary_lines
+from zsim.analysis.check_report import table_text
+from zsim.analysis.compare import format_table
+from zsim.analysis.html_run import write_run_report
+from zsim.analysis.html_sweep import write_sweep_report
+from zsim.errors import ZsimError
+
+CHECK_PLOTS = (("loss", "Slow-joiner loss distributions (sim vs live)"),
+               ("errors", "Relative error by profile, with tolerances"))
+
+
+def result_kind(out: Path) -> str:
+    """The kind of zsim result ``out`` holds; ZsimError when it holds none."""
+    if not out.is_dir():
+        raise ZsimError(f"{out}: not a directory")
+    try:
+        meta = json.loads((out / "meta.json").read_text())
+    except (OSError, ValueError):
+        raise ZsimError(f"{out}: not a zsim result directory (no readable meta.json)") from None
+    kind = meta.get("kind") if isinstance(meta, dict) else None
+    if kind not in BUILDERS:
+        raise ZsimError(f"{out}: meta.json: kind {kind!r} is not one zsim reports on "
+                        f"({', '.join(BUILDERS)})")
+    return str(kind)
+
+
+def rebuild(out: str | Path) -> Path:
+    """Rewrite ``out/report.html`` (atomically) and return its path."""
+    path = Path(out)
+    kind = result_kind(path)
+    try:
+        return BUILDERS[kind](path)
+    except FileNotFoundError as exc:
+        raise ZsimError(f"{path}: a {kind} result without {Path(str(exc.filename)).name}"
+                        ) from None
+
+
+def _pairs(items: Any) -> list[tuple[str, str]]:
+    return [(str(a), str(b)) for a, b in items or []]
+
+
+def _comparison(out: Path) -> Path:
+    meta = json.loads((out / "meta.json").read_text())
+    table = pd.read_parquet(out / "comparison.parquet")
+    saved = meta.get("report") or {}
+    facts = _pairs(saved.get("facts")) or [
+        ("scenario", str(meta.get("scenario", "-"))), ("source", str(meta.get("source", "-"))),
+        ("backends", ", ".join(meta.get("backends", [])) or "-"),
+        ("root seed", str(meta.get("root_seed", "-"))),
+        ("seeds", ", ".join(str(s) for s in meta.get("seeds", [])) or "-")]
+    rendered = [report.RenderedPlot(spec, f"plots/{spec.name}.png",
+                                    (out / "plots" / f"{spec.name}.png").read_bytes())
+                for spec in report.PLOTS if (out / "plots" / f"{spec.name}.png").is_file()]
+    text = report.ReportText(
+        f"zsim comparison: {meta.get('scenario', '?')}", str(meta.get("description") or ""),
+        facts, [(str(k), report.value_text(v)) for k, v in (meta.get("params") or {}).items()],
+        format_table(table) if not table.empty else "(no rows)",
+        [(str(a), str(b), str(c)) for a, b, c in saved.get("assumptions", [])],
+        [str(n) for n in saved.get("notes", [])], _pairs(saved.get("files")))
+    return hp.write_html(out / "report.html", report.html_page(text, rendered))
+
+
+def _check_model(out: Path) -> Path:
+    meta = json.loads((out / "meta.json").read_text())
+    table = pd.read_parquet(out / "table.parquet")
+    summary = summary_lines(table) + phase_lines(meta.get("live_phases", {}))
+    body = [hp.bullets(summary), "<h2>Results</h2>",
+            f'<pre class="table">{_escape_rows(table_text(table))}</pre>']
+    for name, title in CHECK_PLOTS:
+        png = out / "plots" / f"{name}.png"
+        if png.is_file():
+            body.append(hp.figure(hp.Plot(name, title, "", png.read_bytes())))
+    return hp.write_html(out / "report.html", hp.page("zsim check-model", body))
+
+
+def _escape_rows(text: str) -> str:
+    rows = []
+    for k, line in enumerate(text.splitlines()):
+        cls = "fail" if " FAIL" in line else "head" if k == 0 else ""
+        rows.append(f'<span class="{cls}">{html.escape(line)}</span>' if cls
+                    else html.escape(line))
+    return "\n".join(rows)
+
+
+BUILDERS: dict[str, Callable[[Path], Path]] = {
+    "run": write_run_report,
+    "comparison report": _comparison,
+    "sweep": write_sweep_report,
+    "check-model report": _check_model,
+}
