@@ -3,7 +3,6 @@ by the kind its meta.json names (run, comparison report, sweep, check-model repo
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from zsim.analysis import report
 from zsim.analysis.check_model import phase_lines, summary_lines
 from zsim.analysis.check_report import table_text
 from zsim.analysis.compare import format_table
+from zsim.analysis.html_check import check_html
 from zsim.analysis.html_run import write_run_report
 from zsim.analysis.html_sweep import write_sweep_report
 from zsim.errors import ZsimError
@@ -79,22 +79,9 @@ def _check_model(out: Path) -> Path:
     meta = json.loads((out / "meta.json").read_text())
     table = pd.read_parquet(out / "table.parquet")
     summary = summary_lines(table) + phase_lines(meta.get("live_phases", {}))
-    body = [hp.bullets(summary), "<h2>Results</h2>",
-            f'<pre class="table">{_escape_rows(table_text(table))}</pre>']
-    for name, title in CHECK_PLOTS:
-        png = out / "plots" / f"{name}.png"
-        if png.is_file():
-            body.append(hp.figure(hp.Plot(name, title, "", png.read_bytes())))
-    return hp.write_html(out / "report.html", hp.page("zsim check-model", body))
-
-
-def _escape_rows(text: str) -> str:
-    rows = []
-    for k, line in enumerate(text.splitlines()):
-        cls = "fail" if " FAIL" in line else "head" if k == 0 else ""
-        rows.append(f'<span class="{cls}">{html.escape(line)}</span>' if cls
-                    else html.escape(line))
-    return "\n".join(rows)
+    plots = [hp.Plot(name, title, "", (out / "plots" / f"{name}.png").read_bytes())
+             for name, title in CHECK_PLOTS if (out / "plots" / f"{name}.png").is_file()]
+    return hp.write_html(out / "report.html", check_html(summary, table_text(table), plots))
 
 
 BUILDERS: dict[str, Callable[[Path], Path]] = {
