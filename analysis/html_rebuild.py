@@ -20,6 +20,11 @@ from zsim.analysis.html_run import write_run_report
 from zsim.analysis.html_sweep import write_sweep_report
 from zsim.errors import ZsimError
 
+# the files each kind's page is drawn from, besides meta.json
+REQUIRED = {"run": ("events.parquet", "metrics.parquet"),
+            "comparison report": ("comparison.parquet",),
+            "sweep": ("summary.parquet",),
+            "check-model report": ("table.parquet",)}
 CHECK_PLOTS = (("loss", "Slow-joiner loss distributions (sim vs live)"),
                ("errors", "Relative error by profile, with tolerances"))
 
@@ -43,11 +48,10 @@ def rebuild(out: str | Path) -> Path:
     """Rewrite ``out/report.html`` (atomically) and return its path."""
     path = Path(out)
     kind = result_kind(path)
-    try:
-        return BUILDERS[kind](path)
-    except FileNotFoundError as exc:
-        raise ZsimError(f"{path}: a {kind} result without {Path(str(exc.filename)).name}"
-                        ) from None
+    missing = [name for name in REQUIRED[kind] if not (path / name).is_file()]
+    if missing:
+        raise ZsimError(f"{path}: a {kind} result without {', '.join(missing)}")
+    return BUILDERS[kind](path)
 
 
 def _pairs(items: Any) -> list[tuple[str, str]]:
