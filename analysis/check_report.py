@@ -5,8 +5,6 @@ as report.md, a self-contained report.html, parquet tables and PNG plots."""
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from zsim.analysis.check_model import MatrixResult, phase_lines, summary_lines
+from zsim.analysis.html_check import check_html
+from zsim.analysis.html_page import Plot
 from zsim.analysis.plots import new_figure, save_png
 from zsim.atomic import write_dir
 from zsim.records import SCHEMA_VERSION, package_versions
@@ -106,25 +106,9 @@ def _write(result: MatrixResult, out: Path) -> None:
           "```", text, "```", ""]
     md += [f"## {t}\n\n![{t}](plots/{p.name})\n" for t, p in plots]
     (out / "report.md").write_text("\n".join(md))
-    (out / "report.html").write_text(_html(summary, text, plots))
+    (out / "report.html").write_text(check_html(
+        summary, text, [Plot(p.stem, t, "", p.read_bytes()) for t, p in plots]))
     meta: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "kind": "check-model report",
                             **result.meta,
                             "profiles": result.profiles, "versions": package_versions()}
     (out / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
-
-
-def _html(summary: list[str], text: str, plots: list[tuple[str, Path]]) -> str:
-    e = html.escape
-    lines = []
-    for k, line in enumerate(text.splitlines()):
-        cls = "fail" if " FAIL" in line else "head" if k == 0 else ""
-        lines.append(f'<span class="{cls}">{e(line)}</span>' if cls else e(line))
-    imgs = "".join(
-        f"<h2>{e(t)}</h2><img alt='{e(t)}' src='data:image/png;base64,"
-        f"{base64.b64encode(p.read_bytes()).decode()}'>" for t, p in plots)
-    items = "".join(f"<li>{e(s)}</li>" for s in summary)
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>zsim check-model</title>"
-            "<style>body{font-family:sans-serif;margin:2em}pre{font-size:11px;background:#f6f6f6;"
-            "padding:1em;overflow-x:auto}.fail{color:#b00}.head{font-weight:bold}"
-            "img{max-width:100%}</style></head><body><h1>zsim check-model</h1>"
-            f"<ul>{items}</ul><pre>{chr(10).join(lines)}</pre>{imgs}</body></html>\n")

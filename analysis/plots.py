@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 BACKEND_COLOURS = {"sim": "tab:blue", "live": "tab:orange"}
 CLOSED_FORM_COLOUR = "black"
@@ -66,6 +67,51 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds * 1e6:.3g} µs"
 
 
+# --- units and axes ---------------------------------------------------------------------------
+
+# the standard metrics that count something (docs/scenarios.md, "Standard metrics")
+_COUNTS = {"sent": "messages", "received": "messages", "dropped": "messages",
+           "destroyed": "messages", "lost": "messages", "queued": "messages",
+           "tasks": "tasks", "preempted": "times", "stuck": "0/1"}
+
+
+def metric_unit(metric: str) -> str:
+    """The unit of a metric, from its name: ``*_s`` seconds, ``*_per_s`` per second, the
+    standard counts (messages, tasks, times); '' when the name does not say."""
+    if metric.endswith("_per_s"):
+        return "1/s"
+    if metric.endswith("_s"):
+        return "s"
+    return _COUNTS.get(metric, "")
+
+
+def is_count(metric: str) -> bool:
+    """Whether the metric counts whole things (its axis gets integer ticks)."""
+    return metric in _COUNTS
+
+
+def metric_label(metric: str, prefix: str = "") -> str:
+    """An axis label: ``"sink makespan_s (s)"``; no parentheses without a unit."""
+    unit = metric_unit(metric)
+    text = f"{prefix} {metric}".strip()
+    return f"{text} ({unit})" if unit else text
+
+
+def integer_ticks(ax: Axes, axis: str = "y") -> None:
+    """Ticks at whole numbers only (for counts)."""
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))
+
+
+def time_label(backend: str) -> str:
+    """The time axis of a run: live runs are measured in wall-clock time, sim runs in
+    simulated time, both from the scenario's start."""
+    if backend == "live":
+        return "wall-clock time since start (s)"
+    if backend == "sim":
+        return "simulated time since start (s)"
+    return "time since start (s)"
+
+
 # --- sim vs live per metric -------------------------------------------------------------------
 
 
@@ -80,7 +126,12 @@ def metric_ci_figure(frame: pd.DataFrame) -> Figure | None:
     fig = new_figure(3.0 * ncols + 0.4, 2.6 * nrows + 0.4)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax, label in zip(axes.flat, labels, strict=False):
-        _metric_panel(ax, frame[frame["label"] == label], label)
+        rows = frame[frame["label"] == label]
+        _metric_panel(ax, rows, label)
+        metric = str(rows["metric"].iloc[0])
+        ax.set_ylabel(metric_unit(metric), fontsize=8)
+        if is_count(metric):
+            integer_ticks(ax)
     for ax in list(axes.flat)[len(labels):]:
         ax.set_axis_off()
     fig.suptitle("Sim vs live per metric (mean ± 95% CI; ◆ closed form)", fontsize=11)
@@ -150,7 +201,7 @@ def timeline_figure(
         for lane in range(1, len(lanes)):
             ax.axhline(lane - 0.5, color="0.85", linewidth=0.8)
         ax.set_title(f"{backend} (first run)", fontsize=10)
-        ax.set_xlabel("time since start (s)")
+        ax.set_xlabel(time_label(str(backend)))
         ax.set_ylim(-0.6, len(lanes) - 0.4)
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks([y_of[n] for n in lanes], lanes, fontsize=8)
@@ -191,9 +242,10 @@ def queue_depth_figure(depths: Mapping[str, pd.DataFrame]) -> Figure | None:
             depth = np.concatenate([[0.0], steps["depth"].to_numpy()])
             ax.step(t, depth, where="post", color=colour[(src, dst)], linewidth=1.1)
         ax.set_title(f"{backend} (first run)", fontsize=10)
-        ax.set_xlabel("time since start (s)")
+        ax.set_xlabel(time_label(str(backend)))
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("messages in flight")
+        integer_ticks(ax)
+    axes[0].set_ylabel("messages in flight (messages)")
     shown = pairs[:_MAX_LEGEND]
     handles = [Line2D([], [], color=colour[p], label=f"{p[0]} → {p[1]}") for p in shown]
     if len(pairs) > len(shown):
@@ -227,7 +279,9 @@ def tasks_figure(frame: pd.DataFrame, metric: str = "tasks") -> Figure | None:
         ax.plot(x, closed.to_numpy(), marker="D", color=CLOSED_FORM_COLOUR, linestyle="none",
                 label="closed form")
     ax.set_xticks(x, nodes, rotation=30 if len(nodes) > 6 else 0, fontsize=8)
-    ax.set_ylabel(f"{metric} (mean over runs)")
+    ax.set_ylabel(f"{metric} per worker, mean over runs ({metric_unit(metric) or 'count'})")
+    if is_count(metric):
+        integer_ticks(ax)
     ax.grid(axis="y", alpha=0.3)
     fig.legend(loc="outside lower center", ncols=len(backends) + 1, fontsize=8, frameon=False)
     ax.set_title(f"{metric.capitalize()} per worker", fontsize=11)
@@ -268,6 +322,8 @@ def latency_cdf_figure(latencies: Mapping[str, pd.DataFrame]) -> Figure | None:
     ax.set_ylabel("fraction of messages ≤ x")
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    # below the axes: a CDF reaches every corner of its panel, so no legend inside is safe
+    fig.legend(loc="outside lower center", ncols=min(len(values), 2), fontsize=8,
+               frameon=False)
     ax.set_title("Message latency CDF", fontsize=11)
     return fig

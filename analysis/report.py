@@ -33,6 +33,8 @@ from matplotlib.figure import Figure
 
 from zsim.analysis import frames, plots, timeline, trace_diff
 from zsim.analysis.compare import Comparison, format_table
+from zsim.analysis.html_page import CSP as _CSP
+from zsim.analysis.html_page import CSS as _CSS
 from zsim.atomic import write_dir
 from zsim.records import SCHEMA_VERSION, RunResult, package_versions
 
@@ -185,7 +187,7 @@ def render_plots(comparison: Comparison, plot_dir: Path) -> list[RenderedPlot]:
 # --- text -------------------------------------------------------------------------------------
 
 
-def _value(v: Any) -> str:
+def value_text(v: Any) -> str:
     if isinstance(v, str):
         return v
     if isinstance(v, bool):
@@ -250,7 +252,7 @@ def report_text(comparison: Comparison, rendered: list[RenderedPlot]) -> ReportT
         ("meta.json", "schema version, scenario, params, seeds, backends, package versions"),
     ]
     return ReportText(f"zsim comparison: {sc.name}", sc.description, facts,
-                      [(k, _value(v)) for k, v in sc.params.items()], table, assumptions, notes,
+                      [(k, value_text(v)) for k, v in sc.params.items()], table, assumptions, notes,
                       files)
 
 
@@ -299,31 +301,6 @@ def markdown(text: ReportText, rendered: list[RenderedPlot]) -> str:
 
 # --- HTML -------------------------------------------------------------------------------------
 
-_CSS = """
-body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
-       background: #fff; margin: 0; }
-main { max-width: 1100px; margin: 0 auto; padding: 24px 32px 48px; }
-h1 { font-size: 1.7em; margin-bottom: 0.2em; }
-h2 { font-size: 1.25em; border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 1.8em; }
-h3 { font-size: 1.05em; margin-bottom: 0.3em; }
-p.description { color: #444; }
-table.kv { border-collapse: collapse; }
-table.kv td, table.kv th { border: 1px solid #ddd; padding: 3px 10px; text-align: left;
-                           vertical-align: top; }
-table.kv th { background: #f4f4f4; font-weight: 600; }
-pre.table { background: #f7f7f9; border: 1px solid #e1e1e8; padding: 10px 12px;
-            overflow-x: auto; font-size: 13px; line-height: 1.35; }
-.head { font-weight: 700; }
-.pass { color: #1a7f37; }
-.fail { color: #cf222e; font-weight: 700; }
-code { background: #f4f4f4; padding: 0 3px; border-radius: 3px; }
-figure { margin: 1em 0 2em; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { color: #555; font-size: 0.92em; margin-top: 4px; }
-li { margin: 2px 0; }
-"""
-
-_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
 def _code_spans(text: str) -> str:
@@ -409,7 +386,8 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def report_meta(comparison: Comparison, files: list[str]) -> dict[str, Any]:
+def report_meta(comparison: Comparison, files: list[str], text: ReportText | None = None
+                ) -> dict[str, Any]:
     sc = comparison.scenario
     return {
         "schema_version": SCHEMA_VERSION,
@@ -429,6 +407,9 @@ def report_meta(comparison: Comparison, files: list[str]) -> dict[str, Any]:
         "versions": _versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": files,
+        # what `zsim report` needs, besides the parquet tables, to rebuild report.html
+        "report": {"facts": text.facts, "assumptions": text.assumptions, "notes": text.notes,
+                   "files": text.files} if text else None,
     }
 
 
@@ -443,7 +424,7 @@ def _write_contents(comparison: Comparison, out: Path) -> None:
     for backend, events in _first_events(comparison).items():
         events.to_parquet(out / f"events_{backend}.parquet", index=False)
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    meta = report_meta(comparison, [*files, "meta.json"])
+    meta = report_meta(comparison, [*files, "meta.json"], text)
     (out / "meta.json").write_text(json.dumps(meta, indent=2, default=str) + "\n",
                                    encoding="utf-8")
 

@@ -59,3 +59,17 @@ def relative_error(estimate: float, reference: float) -> float:
     if reference == 0:
         return estimate - reference
     return (estimate - reference) / abs(reference)
+
+
+def wilson_ci(successes: int, n: int, z: float = 1.96) -> tuple[float, float, float]:
+    """(proportion, low, high): the Wilson score 95% interval of a binomial proportion, which
+    stays inside [0, 1] and keeps its coverage at 0 or n successes (unlike p ± z·se). NaN for
+    n = 0."""
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    # the interval holds p; min/max keep rounding at p = 0 or 1 from putting it outside
+    return p, max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))

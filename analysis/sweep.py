@@ -16,17 +16,20 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from zsim.analysis.backends import get_backend
 from zsim.analysis.closed_forms import predict
 from zsim.analysis.compare import repetitions
+from zsim.analysis.deadlines import Deadline
 from zsim.analysis.stats import mean_ci
 from zsim.atomic import write_file
 from zsim.backend import RecordLevel, RunOptions
@@ -180,14 +183,29 @@ def load_results(out: Path, tasks: Sequence[SweepTask]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def summarize(results: pd.DataFrame, params: Sequence[str]) -> pd.DataFrame:
-    """Mean and 95% CI half-width per backend, grid point, node and metric."""
+def summarize(results: pd.DataFrame, params: Sequence[str],
+              deadlines: Sequence[Deadline] = ()) -> pd.DataFrame:
+    """Per backend, grid point, node and metric: the mean and 95% CI half-width, n, the p5,
+    p50 and p95 quantiles of the replications (linear interpolation between order statistics,
+    numpy's default), and per deadline that applies, P(metric op bound) with its Wilson 95%
+    interval (columns ``P(...)``, ``P(...) lo``, ``P(...) hi``; NaN on rows it does not
+    concern)."""
     keys = ["backend", *[PARAM_PREFIX + p for p in params], "node", "metric"]
+    quantiles = [("p5", 0.05), ("p50", 0.5), ("p95", 0.95)]
+    extra = [c for d in deadlines for c in (d.column, f"{d.column} lo", f"{d.column} hi")]
     rows = []
     for key, group in results.groupby(keys, sort=True):
-        mean, ci = mean_ci(group.value.tolist())
-        rows.append((*key, mean, ci, len(group)))
-    return pd.DataFrame(rows, columns=[*keys, "mean", "ci", "n"])
+        values = group.value.tolist()
+        mean, ci = mean_ci(values)
+        finite = group.value.dropna().to_numpy(dtype=float)
+        qs = [float(np.quantile(finite, q)) if finite.size else math.nan for _, q in quantiles]
+        probs: list[float] = []
+        for d in deadlines:
+            probs += (d.probability(values) if d.applies(str(key[-2]), str(key[-1]))
+                      else (math.nan,) * 3)
+        rows.append((*key, mean, ci, len(group), *qs, *probs))
+    return pd.DataFrame(rows, columns=[*keys, "mean", "ci", "n", *[n for n, _ in quantiles],
+                                       *extra])
 
 
 def closed_form_curve(

@@ -10,7 +10,9 @@ import click
 import pandas as pd
 
 from zsim.analysis.compare import selected_rows
+from zsim.analysis.deadlines import check_known, parse_deadline
 from zsim.analysis.executors import make_executor
+from zsim.analysis.html_sweep import write_sweep_report
 from zsim.analysis.sweep import (
     check_resume,
     closed_form_curve,
@@ -49,24 +51,32 @@ from zsim.scenario import Scenario, load_scenario, parse_overrides
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run sim tasks on Dask: 'local' starts a LocalCluster, tcp://HOST:PORT joins "
                    "a running scheduler (pip install 'zsim[distributed]').")
+@click.option("--deadline", "deadlines", multiple=True, metavar="METRIC<=X",
+              help="Also report P(METRIC <= X) per grid point, with its Wilson 95% interval "
+                   "(repeatable; >= too; NODE.METRIC for one node only).")
 @click.option("--out", type=click.Path(file_okay=False), required=True,
               help="Results directory. Rerunning the same command there resumes: finished "
                    "tasks are kept, not redone.")
 @profile_option
 def sweep(file: str, grids: tuple[str, ...], sets: tuple[str, ...], reps: int | None, seed: int,
-          backend: str, jobs: int | None, scheduler: str | None, out: str,
-          profile: str | None) -> None:
+          backend: str, jobs: int | None, scheduler: str | None, deadlines: tuple[str, ...],
+          out: str, profile: str | None) -> None:
     """Run a parameter grid × replications and summarise each metric with 95% CIs.
 
-    Writes OUT/tasks/ (one parquet per task), OUT/summary.parquet (mean, ci, n per backend,
-    grid point, node and metric), OUT/closed_form.parquet, OUT/plots/*.png and OUT/meta.json.
+    Writes OUT/report.html (self-contained: plots, the summary table), OUT/tasks/ (one parquet
+    per task), OUT/summary.parquet (mean, ci, n, p5, p50, p95 and the --deadline columns per
+    backend, grid point, node and metric), OUT/closed_form.parquet, OUT/plots/*.png and
+    OUT/meta.json.
     """
-    run_sweep_command(file, grids, sets, reps, seed, backend, jobs, scheduler, Path(out), profile)
+    run_sweep_command(file, grids, sets, reps, seed, backend, jobs, scheduler, Path(out), profile,
+                      deadlines)
 
 
 def run_sweep_command(file: str, grids: tuple[str, ...], sets: tuple[str, ...], reps: int | None,
                       seed: int, backend: str, jobs: int | None, scheduler: str | None,
-                      out: Path, profile: str | None = None) -> None:
+                      out: Path, profile: str | None = None,
+                      deadline_texts: tuple[str, ...] = ()) -> None:
+    deadlines = [parse_deadline(t) for t in deadline_texts]  # bad syntax fails before running
     check_result_dir(out, "sweep")  # a sweep resumes in its own directory, never in another's
     path = str(scenario_path(file))
     overrides = parse_overrides(sets)
@@ -93,20 +103,24 @@ def run_sweep_command(file: str, grids: tuple[str, ...], sets: tuple[str, ...], 
             sys.exit(128 + getattr(exc, "signum", 2))
     results = load_results(out, tasks)
     params = list(grid)
-    summary = summarize(results, params)
+    # the metrics are known once the runs reported them (the tasks stay done for a rerun)
+    check_known(deadlines, zip(results.node, results.metric, strict=True))
+    summary = summarize(results, params, deadlines)
     closed = closed_form_curve(path, overrides, grid, profile)
     write_atomic(summary, out / "summary.parquet")
     write_atomic(closed, out / "closed_form.parquet")
     rows = _rows(base, summary)
-    plots = write_plots(summary, closed, params, rows, out / "plots")
+    plots = write_plots(summary, closed, params, rows, out / "plots", deadlines)
     write_meta(out, {"scenario": base.name, "source": path, "sets": overrides, "grid": grid,
                      "reps": reps, "root_seed": seed, "backends": backends, "complete": True,
-                     "profile": base.profile, "inputs": inputs,
+                     "profile": base.profile, "inputs": inputs, "shown": rows,
+                     "deadlines": [d.text for d in deadlines],
                      "tasks": len(tasks), "ran_now": ran})
+    report = write_sweep_report(out)
     shown = summary[[(n, m) in rows for n, m in zip(summary.node, summary.metric, strict=True)]]
     click.echo(shown.to_string(index=False))
     click.echo(f"{ran} tasks run, {len(tasks) - ran} already done; wrote {out} "
-               f"({len(plots)} plots)")
+               f"({len(plots)} plots, {report.name})")
 
 
 def _rows(sc: Scenario, summary: pd.DataFrame) -> list[tuple[str, str]]:
