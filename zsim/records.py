@@ -116,11 +116,11 @@ class Recorder:
         if not self.keys:
             return events_frame([])
         codes = np.frombuffer(self._codes, dtype=np.int32)
-        cols: dict[str, Any] = {"t": np.frombuffer(self._t, dtype=np.float64).copy()}
+        cols: dict[str, Any] = {"t": np.frombuffer(self._t, dtype=np.float64)}
         for j, name in enumerate(KEY_COLUMNS):
             cols[name] = _string_column(codes, [k[j] for k in self.keys])
-        cols["seq"] = np.frombuffer(self._seq, dtype=np.int64).copy()
-        cols["size"] = np.frombuffer(self._size, dtype=np.int64).copy()
+        cols["seq"] = np.frombuffer(self._seq, dtype=np.int64)
+        cols["size"] = np.frombuffer(self._size, dtype=np.int64)
         return pd.DataFrame({c: cols[c] for c in EVENT_COLUMNS})
 
 
@@ -133,7 +133,7 @@ def _string_column(codes: Any, values: list[Any]) -> pd.Series:
     index = {v: i for i, v in enumerate(uniq)}
     remap = np.array([index[v] for v in values], dtype=np.int32)
     arr = pa.DictionaryArray.from_arrays(pa.array(remap[codes]), pa.array(uniq, pa.string()))
-    return pd.Series(pd.array(arr.cast(pa.large_string()), dtype=STR_DTYPE))
+    return pd.Series(pd.array(arr.cast(pa.string()), dtype=STR_DTYPE))
 
 
 STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
