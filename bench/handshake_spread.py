@@ -64,6 +64,8 @@ def main() -> None:
     for t, (lo, med, jitter) in out.items():
         print(f"{t}: {n} handshakes, min {lo * 1e6:.0f} us, median {med * 1e6:.0f} us, "
               f"mean - min (handshake_jitter_s) {jitter * 1e6:.0f} us")
+    print(f"figure={out['tcp'][2]!r}")
+    print(f"baseline={out['ipc'][2]!r}")
     print(f"ratio={out['tcp'][2] / out['ipc'][2]:.3f}")
 
 

@@ -226,6 +226,8 @@ def main() -> None:
           f"ratio {bare_s / (bare_s + max(push_s, pull_s)):.2f}")
     print(f"pyzmq {zmq.__version__}, libzmq {zmq.zmq_version()}, "
           f"load average {os.getloadavg()[0]:.2f}, cpus {os.cpu_count()}")
+    print(f"figure={live_best!r}")
+    print(f"baseline={bare_best!r}")
     print(f"ratio={live_best / bare_best:.4f}")
 
 

@@ -58,6 +58,8 @@ def main() -> None:
         print(f"{ep}: delivered {got} of 5; then {accepted} sends accepted before EAGAIN; "
               f"monitor: {', '.join(events) or '-'}")
     tcp, inproc = (v[0] for v in out.values())
+    print(f"figure={float(tcp)!r}")
+    print(f"baseline={float(max(inproc, 1))!r}")
     print(f"ratio={tcp / max(inproc, 1):.3f}")
 
 

@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> None:
           f"rss after run {rss_now_mb():.1f} MB")
     verdict = "ok" if peak < LIMIT_MB else "OVER"
     print(f"peak_rss_mb={peak:.1f} (limit {LIMIT_MB:.0f} MB: {verdict})")
+    print(f"figure={peak!r}")
+    print(f"baseline={LIMIT_MB!r}")
     print(f"ratio={peak / LIMIT_MB:.4f}")
 
 

@@ -104,6 +104,8 @@ def main() -> None:
           f"ratio {sim_cpu / store_cpu:.4f}")
     print(f"python {sys.version.split()[0]}, simpy {simpy.__version__}, "
           f"load average {os.getloadavg()[0]:.2f}, cpus {os.cpu_count()}")
+    print(f"figure={sim_best!r}")
+    print(f"baseline={store_best!r}")
     print(f"ratio={sim_best / store_best:.4f}")
 
 

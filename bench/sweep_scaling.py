@@ -35,6 +35,8 @@ def main() -> None:
     one = wall_time(1, args.reps)
     two = wall_time(2, args.reps)
     print(f"pipeline workers=1..8 x {args.reps} reps: 1 job {one:.2f} s, 2 jobs {two:.2f} s")
+    print(f"figure={two!r}")
+    print(f"baseline={one!r}")
     print(f"ratio={two / one:.3f}")
 
 

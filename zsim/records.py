@@ -1,8 +1,9 @@
 """The record schema both backends produce: an event log, a metrics table and run metadata.
 
-Knows nothing of simpy or zmq. Events are flat tuples in ``EVENT_COLUMNS`` order; a DataFrame is
-one call away. Results are written atomically (a temporary directory renamed into place) and carry
-``SCHEMA_VERSION``; ``load_result`` refuses a newer schema.
+Knows nothing of simpy or zmq. Events arrive as fields in ``EVENT_COLUMNS`` order and are kept
+columnar (``Recorder``); a DataFrame is one call away. Results are written atomically (a
+temporary directory renamed into place) and carry ``SCHEMA_VERSION``;
+``load_result`` refuses a newer schema.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 import json
 import os
 import platform
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from zsim.atomic import write_dir
 from zsim.errors import ZsimError
@@ -70,20 +74,70 @@ STANDARD_METRICS = {
 }
 
 
-class Recorder:
-    """Collects event tuples; message-level events only when ``messages`` is set."""
+KEY_COLUMNS = ("node", "socket", "event", "sender", "peer", "topic", "detail")
+"""The string columns: each event stores one int32 code for the tuple of them (their distinct
+tuples are few: nodes × sockets × events × peers), so a row costs 28 B while recording."""
 
-    __slots__ = ("events", "messages")
+
+class Recorder:
+    """Collects events column by column; message-level events only when ``messages`` is set.
+
+    Per event: ``t`` (float64), ``seq`` and ``size`` (int64) and one int32 code into ``keys``,
+    the table of distinct (node, socket, event, sender, peer, topic, detail) tuples."""
+
+    __slots__ = ("_codes", "_key_of", "_seq", "_size", "_t", "keys", "messages")
 
     def __init__(self, messages: bool) -> None:
         self.messages = messages
-        self.events: list[tuple[Any, ...]] = []
+        self._t = array("d")
+        self._seq = array("q")
+        self._size = array("q")
+        self._codes = array("i")
+        self._key_of: dict[tuple[Any, ...], int] = {}
+        self.keys: list[tuple[Any, ...]] = []
 
     def add(self, *row: Any) -> None:
-        self.events.append(row)
+        """One event, its fields in ``EVENT_COLUMNS`` order."""
+        key = row[1:5] + row[7:]
+        code = self._key_of.get(key)
+        if code is None:
+            code = self._key_of[key] = len(self.keys)
+            self.keys.append(key)
+        self._t.append(row[0])
+        self._seq.append(row[5])
+        self._size.append(row[6])
+        self._codes.append(code)
+
+    def __len__(self) -> int:
+        return len(self._t)
 
     def frame(self) -> pd.DataFrame:
-        return events_frame(self.events)
+        """The events as ``events_frame`` would build them from the rows, without the rows."""
+        if not self.keys:
+            return events_frame([])
+        codes = np.frombuffer(self._codes, dtype=np.int32)
+        cols: dict[str, Any] = {"t": np.frombuffer(self._t, dtype=np.float64)}
+        for j, name in enumerate(KEY_COLUMNS):
+            cols[name] = _string_column(codes, [k[j] for k in self.keys])
+        cols["seq"] = np.frombuffer(self._seq, dtype=np.int64)
+        cols["size"] = np.frombuffer(self._size, dtype=np.int64)
+        return pd.DataFrame({c: cols[c] for c in EVENT_COLUMNS})
+
+
+def _string_column(codes: Any, values: list[Any]) -> pd.Series:
+    """``values[codes]`` as pandas' default str column, built in Arrow (no Python objects);
+    a column whose values are not all strings falls back to an object array."""
+    if not all(type(v) is str for v in values):
+        return pd.Series(np.array(values, dtype=object)[codes])
+    uniq = sorted(set(values))
+    index = {v: i for i, v in enumerate(uniq)}
+    remap = np.array([index[v] for v in values], dtype=np.int32)
+    arr = pa.DictionaryArray.from_arrays(pa.array(remap[codes]), pa.array(uniq, pa.string()))
+    return pd.Series(pd.array(arr.cast(pa.string()), dtype=STR_DTYPE))
+
+
+STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
+"""What pandas infers for a column of Python strings (``events_frame``)."""
 
 
 def events_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:

@@ -1,0 +1,1 @@
+"""The benchmark scripts; ``python -m bench`` runs them all and prints one table."""
