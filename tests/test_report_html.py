@@ -110,10 +110,12 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 # what each page must show (the DOM text), besides its images and tables
 EXPECTED = {
-    "run": ["Metrics", "makespan_s", "Parameters"],
-    "run-reps": ["Metrics", "sd", "Parameters"],
-    "comparison": ["How to read this report", "Closed-form assumptions"],
-    "comparison-rebuilt": ["How to read this report", "Closed-form assumptions"],
+    "run": ["Metrics", "makespan_s", "Parameters", "Run timeline"],
+    "run-reps": ["Metrics", "sd", "Parameters", "Run timeline"],
+    "comparison": ["How to read this report", "Closed-form assumptions",
+                   "Run timeline, sim and live side by side"],
+    "comparison-rebuilt": ["How to read this report", "Closed-form assumptions",
+                           "Run timeline, sim and live side by side"],
     "sweep-1d": ["Summary", "p95", "P(makespan_s&lt;=2.5)", "Wilson"],
     "sweep-2d": ["Summary", "transport", "P(sink.makespan_s&gt;=2)"],
     "check-model": ["Results", "rtt_mean_s"],
