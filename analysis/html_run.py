@@ -1,5 +1,6 @@
-"""A run directory's report.html (``zsim run --out``, then ``zsim report``): what ran, its
-metrics, and its figures, built from events.parquet, metrics.parquet and meta.json."""
+"""A run directory's report.html and timeline.png (``zsim run --out``, then ``zsim report``):
+what ran, its metrics, and its timeline, built from events.parquet, metrics.parquet and
+meta.json alone, so that a rebuild gives the same page."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 import pandas as pd
 
 from zsim.analysis import html_page as hp
+from zsim.analysis.timeline import timeline_figure
+from zsim.atomic import write_file
 from zsim.records import RunResult, load_result
 
 HOW_TO_READ = (
@@ -21,10 +24,27 @@ HOW_TO_READ = (
 )
 
 
+TIMELINE_CAPTION = (
+    "Top to bottom: messages sent and received per node (cumulative, one step per message), "
+    "messages in flight per pipe (sent and not yet received, counting only messages that were "
+    "received), messages dropped per node (cumulative), and one lane per node with its "
+    "connects, handshakes, disconnects, crashes, restarts and marks. Connects, handshakes and "
+    "crashes are also vertical lines across the panels. With --reps, the first repetition.")
+
+
+def _first_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """The run's meta; of a --reps result, its first repetition's."""
+    runs = meta.get("runs")
+    return runs[0] if isinstance(runs, list) and runs and isinstance(runs[0], dict) else meta
+
+
 def run_figures(result: RunResult) -> list[hp.Plot]:
-    """The run's figures. The single place where they are made: the message timeline of
-    ``zsim.analysis.timeline`` will be added here (none yet)."""
-    return []
+    """The run's figures, the single place where they are made: its timeline
+    (``zsim.analysis.timeline``), lanes in the scenario's node order (meta ``nodes``)."""
+    order = _first_meta(result.meta).get("nodes")
+    fig = timeline_figure(result.events, result.meta,
+                          order=[str(n) for n in order] if isinstance(order, list) else None)
+    return [hp.Plot("timeline", "Run timeline", TIMELINE_CAPTION, hp.png_bytes(fig))]
 
 
 def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -37,7 +57,7 @@ def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
 
 
 def _facts(meta: dict[str, Any]) -> list[tuple[str, str]]:
-    first = meta["runs"][0] if meta.get("runs") else meta  # --reps: per-repetition metas
+    first = _first_meta(meta)  # --reps: per-repetition metas
     seeds = meta.get("seeds", [meta.get("seed", "-")])
     return [
         ("scenario", str(first.get("scenario", "-"))),
@@ -52,29 +72,41 @@ def _facts(meta: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _params(meta: dict[str, Any]) -> list[tuple[str, str]]:
-    first = meta["runs"][0] if meta.get("runs") else meta
+    first = _first_meta(meta)
     params = first.get("params", {})
     return [(str(k), json.dumps(v, default=str) if isinstance(v, list | dict) else str(v))
             for k, v in params.items()]
 
 
-def run_html(result: RunResult) -> str:
+def run_html(result: RunResult, figures: list[hp.Plot]) -> str:
     meta = result.meta
     params = _params(meta)
     body = ["<h2>Run</h2>", hp.kv_table(_facts(meta)), "<h2>Parameters</h2>",
             hp.kv_table(params, ("param", "value")) if params else "<p>(none)</p>",
             "<h2>How to read this report</h2>", hp.bullets(HOW_TO_READ),
             "<h2>Metrics</h2>", hp.data_table(metrics_table(result.metrics))]
-    figures = run_figures(result)
     if figures:
         body += ["<h2>Plots</h2>", *[hp.figure(p) for p in figures]]
     body += ["<h2>Files</h2>", hp.bullets([
         "events.parquet: the event log", "metrics.parquet: every metric (with rep and seed "
-        "columns for repetitions)", "meta.json: what ran, seeds, model, versions"])]
-    first = meta["runs"][0] if meta.get("runs") else meta
-    return hp.page(f"zsim run: {first.get('scenario', '?')}", body)
+        "columns for repetitions)", "meta.json: what ran, seeds, model, versions",
+        "timeline.png: the timeline above", "report.html: this report"])]
+    return hp.page(f"zsim run: {_first_meta(meta).get('scenario', '?')}", body)
+
+
+def _write_png(path: Path, png: bytes) -> None:
+    write_file(path, lambda tmp: tmp.write_bytes(png))
+
+
+def write_run_files(result: RunResult, out: Path) -> Path:
+    """Write ``out/timeline.png`` and ``out/report.html`` (each atomically) from ``result``;
+    return the page's path."""
+    figures = run_figures(result)
+    for plot in figures:
+        _write_png(out / f"{plot.name}.png", plot.png)
+    return hp.write_html(out / "report.html", run_html(result, figures))
 
 
 def write_run_report(out: Path) -> Path:
-    """(Re)write ``out/report.html`` atomically from the run's files."""
-    return hp.write_html(out / "report.html", run_html(load_result(out)))
+    """(Re)write ``out/report.html`` and ``out/timeline.png`` from the run's files."""
+    return write_run_files(load_result(out), out)

@@ -127,21 +127,53 @@ def _note(ax: Axes, text: str) -> None:
             color="0.35", wrap=True)
 
 
-def _cumulative(ax: Axes, events: pd.DataFrame, kind: str, colours: Mapping[str, Any]) -> int:
+@dataclass(frozen=True)
+class TimelineData:
+    """What a timeline draws, taken from the records: per message panel ("sent", "received",
+    "dropped") each node's event times, sorted (one step each); the queue depth steps per pipe
+    (``frames.queue_depth``: t, src, dst, depth); per lifecycle event (``MARKERS``) each node's
+    event times."""
+
+    counts: dict[str, dict[str, np.ndarray]]
+    queue: pd.DataFrame
+    markers: dict[str, dict[str, np.ndarray]]
+
+
+def _times(events: pd.DataFrame, kind: str) -> dict[str, np.ndarray]:
     rows = events[events["event"] == kind]
-    for node, group in rows.groupby("node", sort=False):
-        t = np.sort(group["t"].to_numpy(dtype=float))
+    return {str(node): np.sort(g["t"].to_numpy(dtype=float))
+            for node, g in rows.groupby("node", sort=False)}
+
+
+def column_data(col: Column) -> TimelineData:
+    ev = col.events
+    messages = col.record != "lifecycle" and has_messages(ev)
+    counts = {row: _times(ev, kind) if messages else {}
+              for row, kind in _MESSAGE_ROW_EVENT.items()}
+    queue = frames.queue_depth(ev) if messages else pd.DataFrame(
+        columns=["t", "src", "dst", "depth"])
+    return TimelineData(counts, queue, {m.event: _times(ev, m.event) for m in MARKERS})
+
+
+def timeline_data(events: pd.DataFrame, meta: Mapping[str, Any]) -> TimelineData:
+    """The data ``timeline_figure(events, meta)`` draws (of the first repetition)."""
+    return column_data(_column(events, meta))
+
+
+def _cumulative(ax: Axes, times: Mapping[str, np.ndarray], colours: Mapping[str, Any]) -> int:
+    for node, t in times.items():
         ax.step(np.concatenate([[0.0], t]), np.arange(t.size + 1), where="post",
-                color=colours[str(node)], linewidth=1.2)
-    return len(rows)
+                color=colours[node], linewidth=1.2)
+    return sum(t.size for t in times.values())
 
 
-def _message_row(ax: Axes, col: Column, row: str, colours: Mapping[str, Any]) -> None:
+def _message_row(ax: Axes, col: Column, data: TimelineData, row: str,
+                 colours: Mapping[str, Any]) -> None:
     if col.record == "lifecycle" or not has_messages(col.events):
         _note(ax, f"record level '{col.record}': no send/recv/drop events "
                   "(run with --record messages)")
         return
-    n = _cumulative(ax, col.events, _MESSAGE_ROW_EVENT[row], colours)
+    n = _cumulative(ax, data.counts[row], colours)
     if n == 0 and row == "dropped":
         _note(ax, "the live backend cannot observe drops (libzmq does not report them)"
               if col.backend == "live" else "no drops")
@@ -153,11 +185,12 @@ def _pair_colours(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any
     return {p: cmap(k % cmap.N) for k, p in enumerate(pairs)}
 
 
-def _queue_row(ax: Axes, col: Column, pair_colour: Mapping[tuple[str, str], Any]) -> None:
+def _queue_row(ax: Axes, col: Column, data: TimelineData,
+               pair_colour: Mapping[tuple[str, str], Any]) -> None:
     if col.record == "lifecycle" or not has_messages(col.events):
         _note(ax, f"record level '{col.record}': queue depth needs --record messages")
         return
-    depth = frames.queue_depth(col.events)
+    depth = data.queue
     if depth.empty:
         _note(ax, "no message was both sent and received: no pipe to reconstruct")
         return
@@ -167,13 +200,13 @@ def _queue_row(ax: Axes, col: Column, pair_colour: Mapping[tuple[str, str], Any]
         ax.step(t, d, where="post", color=pair_colour[(str(src), str(dst))], linewidth=1.1)
 
 
-def _lanes(ax: Axes, col: Column, nodes: Sequence[str]) -> None:
+def _lanes(ax: Axes, data: TimelineData, nodes: Sequence[str]) -> None:
     y_of = {n: len(nodes) - 1 - k for k, n in enumerate(nodes)}
-    ev = col.events
     for m in MARKERS:
-        rows = ev[(ev["event"] == m.event) & ev["node"].isin(list(y_of))]
-        if not rows.empty:
-            ax.scatter(rows["t"].to_numpy(dtype=float), rows["node"].map(y_of).to_numpy(float),
+        at = {n: t for n, t in data.markers[m.event].items() if n in y_of}
+        if at:
+            ax.scatter(np.concatenate(list(at.values())),
+                       np.concatenate([np.full(t.size, float(y_of[n])) for n, t in at.items()]),
                        marker=m.symbol, color=m.colour, s=30, linewidths=0.8, zorder=3)
     ax.set_yticks([y_of[n] for n in nodes], list(nodes), fontsize=7)
     ax.set_ylim(-0.6, max(len(nodes), 1) - 0.4)
@@ -190,13 +223,14 @@ def _vlines(ax: Axes, events: pd.DataFrame) -> None:
 
 def _draw(axes: Sequence[Axes], rows: Sequence[str], col: Column, nodes: Sequence[str],
           colours: Mapping[str, Any], pair_colour: Mapping[tuple[str, str], Any]) -> None:
+    data = column_data(col)
     for ax, row in zip(axes, rows, strict=True):
         if row in _MESSAGE_ROW_EVENT:
-            _message_row(ax, col, row, colours)
+            _message_row(ax, col, data, row, colours)
         elif row == "queue":
-            _queue_row(ax, col, pair_colour)
+            _queue_row(ax, col, data, pair_colour)
         else:
-            _lanes(ax, col, nodes)
+            _lanes(ax, data, nodes)
         if row != "lifecycle":
             _vlines(ax, col.events)
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))

@@ -229,9 +229,12 @@ def test_run_out_writes_the_records(capsys: pytest.CaptureFixture[str], tmp_path
         "events.parquet",
         "meta.json",
         "metrics.parquet",
+        "report.html",
         "timeline.png",
     ]
     assert (out_dir / "timeline.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (out_dir / "report.html").read_text()
+    assert page.count("<img ") == 1 and 'id="timeline"' in page
     meta = json.loads((out_dir / "meta.json").read_text())
     assert meta["schema_version"] == SCHEMA_VERSION
     assert isinstance(meta["schema_version"], int)

@@ -110,10 +110,12 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 # what each page must show (the DOM text), besides its images and tables
 EXPECTED = {
-    "run": ["Metrics", "makespan_s", "Parameters"],
-    "run-reps": ["Metrics", "sd", "Parameters"],
-    "comparison": ["How to read this report", "Closed-form assumptions"],
-    "comparison-rebuilt": ["How to read this report", "Closed-form assumptions"],
+    "run": ["Metrics", "makespan_s", "Parameters", "Run timeline"],
+    "run-reps": ["Metrics", "sd", "Parameters", "Run timeline"],
+    "comparison": ["How to read this report", "Closed-form assumptions",
+                   "Run timeline, sim and live side by side"],
+    "comparison-rebuilt": ["How to read this report", "Closed-form assumptions",
+                           "Run timeline, sim and live side by side"],
     "sweep-1d": ["Summary", "p95", "P(makespan_s&lt;=2.5)", "Wilson"],
     "sweep-2d": ["Summary", "transport", "P(sink.makespan_s&gt;=2)"],
     "check-model": ["Results", "rtt_mean_s"],
@@ -169,3 +171,23 @@ def test_report_screenshot_is_not_blank(
     pixels = matplotlib.image.imread(shot)
     colours = np.unique((pixels[..., :3] * 255).astype(np.uint8).reshape(-1, 3), axis=0)
     assert len(colours) > 200  # text, tables and plots, not a blank page
+
+
+def test_the_check_fails_on_a_broken_report(chromium: str, tmp_path: Path) -> None:
+    """The probe sees what a broken page does: an image that does not decode, and a fetch
+    its CSP refuses (a console message), so the checks above can fail."""
+    page = tmp_path / "broken.html"
+    page.write_text('<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" '
+                    "content=\"default-src 'none'; img-src data:\"></head><body>"
+                    '<img src="data:image/png;base64,bm90IGEgcG5n" alt="x">'
+                    '<img src="https://example.invalid/a.png" alt="y"></body></html>')
+    dom = run_chromium(chromium, tmp_path / "p1", "--dump-dom", page.as_uri())
+    assert [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]
+    probed = tmp_path / "probe.html"
+    probed.write_text(re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "",
+                             page.read_text()).replace("</head>", PROBE + "</head>", 1))
+    done = run_chromium(chromium, tmp_path / "p2", "--dump-dom", probed.as_uri())
+    found = PROBE_OUT.search(done.stdout)
+    assert found, done.stderr[-2000:]
+    images = json.loads(html.unescape(found.group(1)))["images"]
+    assert not all(ok and w > 0 and h > 0 for ok, w, h in images), images

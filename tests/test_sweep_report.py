@@ -111,6 +111,14 @@ def test_zsim_report_on_a_run_and_a_sweep(tmp_path: Path) -> None:
     simulate(load_scenario(PIPELINE), seed=3).save(tmp_path / "run")
     page = rebuild(tmp_path / "run").read_text()
     assert page.count("<tr>") >= 10 and "makespan_s" in page  # the metrics table
+    assert page.count("<img ") == 1 and 'id="timeline"' in page
+    assert (tmp_path / "run" / "timeline.png").is_file()
+    done = zsim("run", PIPELINE, "--seed", "3", "--out", str(tmp_path / "cli"))
+    assert done.returncode == 0, done.stderr
+    written = (tmp_path / "cli" / "report.html").read_text()
+    (tmp_path / "cli" / "report.html").unlink()
+    assert zsim("report", str(tmp_path / "cli")).returncode == 0
+    assert (tmp_path / "cli" / "report.html").read_text() == written  # from the files alone
     sweep = tmp_path / "sweep"
     done = zsim("sweep", PIPELINE, "--grid", "workers=1,2", "--reps", "2", "--jobs", "1",
                 "--deadline", "makespan_s<=3", "--out", str(sweep))

@@ -60,6 +60,7 @@ def run_meta(backend: str, scenario: Scenario, options: RunOptions, *, complete:
         "scenario": scenario.name,
         "source": scenario.source,
         "params": scenario.params,
+        "nodes": list(scenario.nodes),  # in the scenario's order: the reports' lane order
         "seed": options.seed_for(scenario),
         "record": options.record_for(scenario),
         "profile": scenario.profile,

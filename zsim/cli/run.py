@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import click
 
 from zsim.analysis.backends import get_backend
 from zsim.analysis.compare import repetitions
-from zsim.analysis.plots import save_png
-from zsim.analysis.timeline import timeline_figure
+from zsim.analysis.html_run import write_run_files
 from zsim.atomic import check_result_dir
 from zsim.backend import RunOptions
 from zsim.cli.common import load, profile_option, sets_option, timeout_option
@@ -39,8 +37,8 @@ from zsim.seeds import Stratum
               help="Event-log level (default: the scenario's run.record). 'lifecycle' keeps "
                    "only connections, crashes and marks; metrics are complete either way.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Write events.parquet, metrics.parquet, meta.json and timeline.png to this "
-                   "directory "
+              help="Write events.parquet, metrics.parquet, meta.json, timeline.png and a "
+                   "self-contained report.html to this directory "
                    "(with --reps: all repetitions, told apart by the rep and seed columns).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object {scenario, params, seed, metrics} instead of a table "
@@ -90,16 +88,12 @@ def _run_all(scenario: Scenario, backend_name: str, options: RunOptions,
     return runs, None
 
 
-def _write_timeline(scenario: Scenario, result: RunResult, tmp: Path) -> None:
-    """DIR/timeline.png: the run's timeline (the first repetition's, with --reps)."""
-    fig = timeline_figure(result.events, result.meta, order=list(scenario.nodes))
-    save_png(fig, tmp / "timeline.png")
-
-
 def _show(scenario: Scenario, result: RunResult, seeds: object, reps: int, out: str | None,
           as_json: bool) -> None:
     if out:
-        result.save(out, lambda tmp: _write_timeline(scenario, result, tmp))
+        # report.html and timeline.png (the first repetition's, with --reps), from the records
+        # alone, so that `zsim report DIR` rebuilds the same page
+        result.save(out, lambda tmp: write_run_files(result, tmp))
     if as_json:
         doc = {"scenario": scenario.name, "params": scenario.params, "seed": seeds,
                "metrics": result.metrics.to_dict(orient="records")}
