@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from zsim.analysis.calibrate_bench import join  # noqa: E402
+from zsim.analysis.calibrate_bench import join
 
 
 def paced_lateness(rate: float, n: int) -> list[float]:
@@ -43,7 +40,7 @@ def paced_lateness(rate: float, n: int) -> list[float]:
 
 
 def describe(xs: list[float], unit: float, name: str) -> str:
-    q = statistics.quantiles(xs, n=20)
+    q = statistics.quantiles(xs, n=20, method="inclusive")
     return (f"{name}: mean {statistics.fmean(xs) / unit:.1f}, sd {statistics.stdev(xs) / unit:.1f}"
             f", min {min(xs) / unit:.1f}, p5 {q[0] / unit:.1f}, median "
             f"{statistics.median(xs) / unit:.1f}, p95 {q[-1] / unit:.1f}, max {max(xs) / unit:.1f}")
