@@ -97,9 +97,10 @@ def test_handshake_probe_gives_the_connecting_sides_trips() -> None:
 
 
 def test_pipeline_makespan_counts_each_task_late() -> None:
-    sc = load_scenario(scenario_path("pipeline"), {"workers": 4})
-    late = sc.model_copy(update={"model": sc.model.model_copy(
-        update={"app_sleep_late_s": LATE})})
+    shipped = load_scenario(scenario_path("pipeline"), {"workers": 4})
+    # on time against exactly LATE: the shipped profile's own lateness and its spread set aside
+    sc, late = (shipped.model_copy(update={"model": shipped.model.model_copy(
+        update={"app_sleep_late_s": x, "app_sleep_late_cv": 0.0})}) for x in (0.0, LATE))
     on_time = next(p.value for p in predict_pipeline(sc) if p.metric == "makespan_s")
     lagged = next(p.value for p in predict_pipeline(late) if p.metric == "makespan_s")
     assert lagged - on_time == pytest.approx(25 * LATE)

@@ -63,7 +63,7 @@ def test_one_task_more_diverges_at_the_extra_send() -> None:
     first = d.first
     assert (first.kind, first.node, first.socket, first.index) == ("sent", "ventilator", "tasks",
                                                                    10)
-    assert math.isnan(first.t_a) and first.t_b == pytest.approx(0.0104727, abs=1e-7)
+    assert math.isnan(first.t_a) and first.t_b == pytest.approx(0.0105346, abs=1e-7)
     assert (first.a, first.b) == ("not sent", "received by worker-2.tasks")
     assert d.divergences == 5
     marked = dict(zip(d.counts["node"] + "." + d.counts["socket"], d.counts["differs"],
@@ -83,7 +83,7 @@ def test_another_seed_diverges_in_the_sinks_arrival_order() -> None:
     assert d.first is not None
     assert (d.first.kind, d.first.node, d.first.socket, d.first.index) == (
         "arrival", "sink", "results", 1)
-    assert (d.first.t_a, d.first.t_b) == pytest.approx((0.0171133, 0.0783202), abs=1e-7)
+    assert (d.first.t_a, d.first.t_b) == pytest.approx((0.0172397, 0.0784556), abs=1e-7)
     assert (d.first.a, d.first.b) == ("from worker-1.results #0", "from worker-2.results #0")
     assert d.divergences == 7
     assert not any(d.counts["differs"])  # the same counts, in another order
@@ -178,7 +178,7 @@ def test_diff_exits_1_and_names_the_first_divergence(capsys: pytest.CaptureFixtu
     code, out, _ = run_main(capsys, "diff", str(run_dirs["a"]), str(run_dirs["more"]))
     assert code == 1
     assert ("first divergence: sent: ventilator.tasks, message sent #10 (0-based), at absent "
-            "(sim-a) / t=0.0104727 s (sim-b): sim-a: not sent; sim-b: received by "
+            "(sim-a) / t=0.0105346 s (sim-b): sim-a: not sent; sim-b: received by "
             "worker-2.tasks") in out
     assert "params differ" in out
     assert "* sent" in out
