@@ -90,6 +90,16 @@ def is_count(metric: str) -> bool:
     return metric in _COUNTS
 
 
+def format_value(metric: str, value: float) -> str:
+    """A metric's value as text: a whole count as an integer ("5", not "5.000000"), a mean
+    count or any other figure to six significant digits, NaN (not observed) as "-"."""
+    if math.isnan(value):
+        return "-"
+    if is_count(metric) and float(value).is_integer():
+        return str(int(value))
+    return f"{value:.6g}"
+
+
 def metric_label(metric: str, prefix: str = "") -> str:
     """An axis label: ``"sink makespan_s (s)"``; no parentheses without a unit."""
     unit = metric_unit(metric)

@@ -6,10 +6,12 @@ import json
 from dataclasses import replace
 
 import click
+import pandas as pd
 
 from zsim.analysis.backends import get_backend
 from zsim.analysis.compare import repetitions
 from zsim.analysis.html_run import write_run_files
+from zsim.analysis.plots import format_value
 from zsim.atomic import check_result_dir
 from zsim.backend import RunOptions
 from zsim.cli.common import load, profile_option, sets_option, timeout_option
@@ -88,6 +90,16 @@ def _run_all(scenario: Scenario, backend_name: str, options: RunOptions,
     return runs, None
 
 
+def _as_text(table: pd.DataFrame) -> str:
+    """The metrics table with each value formatted for its metric (counts as integers)."""
+    shown = table.copy()
+    for column in ("value", "mean", "sd", "min", "max"):
+        if column in shown:
+            shown[column] = [format_value(m, v) for m, v in zip(shown.metric, shown[column],
+                                                                strict=True)]
+    return str(shown.to_string(index=False))
+
+
 def _show(scenario: Scenario, result: RunResult, seeds: object, reps: int, out: str | None,
           as_json: bool) -> None:
     if out:
@@ -104,6 +116,6 @@ def _show(scenario: Scenario, result: RunResult, seeds: object, reps: int, out: 
         table = (table.groupby(["node", "metric"], sort=False).value
                  .agg(["mean", "std", "min", "max"]).rename(columns={"std": "sd"})
                  .reset_index())
-    click.echo(table.to_string(index=False))
+    click.echo(_as_text(table))
     if out:
         click.echo(f"wrote {out}")
