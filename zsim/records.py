@@ -70,7 +70,8 @@ STANDARD_METRICS = {
     "context switches from /proc, NaN without it)",
     "stuck": "1 if the run ended with the node blocked in recv on a REQ awaiting its reply",
     "lost": "(SUB nodes) messages published after the node connected and before its first "
-    "received message (needs record = 'messages')",
+    "received message; all those published after it connected when it received none (needs "
+    "record = 'messages')",
 }
 
 
