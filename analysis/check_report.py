@@ -38,7 +38,10 @@ def loss_distributions(values: pd.DataFrame) -> Figure | None:
         ax.grid(alpha=0.3)
         if k == 0:
             ax.set_ylabel("fraction of runs ≤ x")
-            ax.legend(fontsize=7)
+    # below the panels: an ECDF reaches every corner of its axes, so no legend inside is safe
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=7,
+               frameon=False)
     return fig
 
 
@@ -61,7 +64,8 @@ def errors_by_profile(table: pd.DataFrame) -> Figure | None:
     ax.set_xlabel("|sim − live| / |live| (clipped at 10)")
     ax.invert_yaxis()
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    # beside the axes: the rows fill the panel from top to bottom
+    fig.legend(loc="outside right upper", fontsize=8, frameon=False)
     return fig
 
 
