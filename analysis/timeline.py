@@ -134,6 +134,7 @@ class TimelineData:
     (``frames.queue_depth``: t, src, dst, depth); per lifecycle event (``MARKERS``) each node's
     event times."""
 
+    messages: bool  # the log holds message events (record level 'messages')
     counts: dict[str, dict[str, np.ndarray]]
     queue: pd.DataFrame
     markers: dict[str, dict[str, np.ndarray]]
@@ -152,7 +153,7 @@ def column_data(col: Column) -> TimelineData:
               for row, kind in _MESSAGE_ROW_EVENT.items()}
     queue = frames.queue_depth(ev) if messages else pd.DataFrame(
         columns=["t", "src", "dst", "depth"])
-    return TimelineData(counts, queue, {m.event: _times(ev, m.event) for m in MARKERS})
+    return TimelineData(messages, counts, queue, {m.event: _times(ev, m.event) for m in MARKERS})
 
 
 def timeline_data(events: pd.DataFrame, meta: Mapping[str, Any]) -> TimelineData:
@@ -169,7 +170,7 @@ def _cumulative(ax: Axes, times: Mapping[str, np.ndarray], colours: Mapping[str,
 
 def _message_row(ax: Axes, col: Column, data: TimelineData, row: str,
                  colours: Mapping[str, Any]) -> None:
-    if col.record == "lifecycle" or not has_messages(col.events):
+    if not data.messages:
         _note(ax, f"record level '{col.record}': no send/recv/drop events "
                   "(run with --record messages)")
         return
@@ -187,7 +188,7 @@ def _pair_colours(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any
 
 def _queue_row(ax: Axes, col: Column, data: TimelineData,
                pair_colour: Mapping[tuple[str, str], Any]) -> None:
-    if col.record == "lifecycle" or not has_messages(col.events):
+    if not data.messages:
         _note(ax, f"record level '{col.record}': queue depth needs --record messages")
         return
     depth = data.queue
