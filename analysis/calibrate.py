@@ -1011,8 +1011,11 @@ def _rtt_distribution(m: Measurements) -> dict[str, Any]:
 
 
 # --- validation against the simulator ---------------------------------------------------------
-def _with_model(path: Path, overrides: dict[str, Any], model: CostModel) -> Any:
-    return load_scenario(path, overrides).model_copy(update={"model": model})
+def _as_measured(path: Path, overrides: dict[str, Any], model: CostModel) -> Any:
+    """The shipped scenario under ``model`` as the live calibration runs ran it: they record
+    every message, so each send and recv also pays ``app_record_s`` (the simulator charges no
+    harness cost of its own: a run's record level never changes the modelled program)."""
+    return load_scenario(path, overrides).model_copy(update={"model": model.recording(True)})
 
 
 def validate(model: CostModel, m: Measurements) -> dict[str, Any]:
@@ -1033,7 +1036,7 @@ def _stratified_runs(sc: Any, n: int) -> list[Any]:
 def _validate_rtt(model: CostModel, m: Measurements) -> dict[str, Any]:
     out = {}
     for t, dist in _rtt_distribution(m).items():
-        sc = _with_model(SHIPPED / "hello_reqrep.toml",
+        sc = _as_measured(SHIPPED / "hello_reqrep.toml",
                          {"transport": t, "service": 0.0, "requests": 200}, model)
         # the live mean is over runs at the host's varying speeds: so is the model's
         sim_s = float(np.mean([r.metric("client", "rtt_mean_s")
@@ -1049,7 +1052,7 @@ def _validate_join(model: CostModel, m: Measurements) -> dict[str, Any]:
     out = {}
     for t, rate in sorted({(s["transport"], s["rate"]) for s in m.join}):
         live = [x for x in m.join if x["transport"] == t and x["rate"] == rate]
-        sc = _with_model(SHIPPED / "slow_joiner.toml", join_overrides(t, rate), model)
+        sc = _as_measured(SHIPPED / "slow_joiner.toml", join_overrides(t, rate), model)
         runs = _stratified_runs(sc, max(10, len(live)))
         windows = [w for w in map(join_window_of, runs) if w is not None]
         out[f"{t}@{rate:g}"] = {
@@ -1095,7 +1098,7 @@ def simulate_gil_probe(model: CostModel, m: Measurements) -> ProbeOutcome:
     """The live lock probe (``calibrate_bench.gil_probe``) simulated under ``model``: as many
     runs as were measured, one stratified set, measured as the live ones were."""
     overrides = cast(dict[str, Any], m.gil[0].get("overrides", GIL_OVERRIDES))
-    sc = _with_model(SHIPPED / "slow_subscriber.toml", overrides, model)
+    sc = _as_measured(SHIPPED / "slow_subscriber.toml", overrides, model)
     return _mean_probe([burst_share(r.events, float(overrides["service"]))
                         for r in _stratified_runs(sc, len(m.gil))])
 
