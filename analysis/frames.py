@@ -22,11 +22,10 @@ import numpy as np
 import pandas as pd
 
 from zsim.analysis.stats import mean_ci
+from zsim.records import MESSAGE_EVENTS
 
 if TYPE_CHECKING:
     from zsim.analysis.compare import Comparison
-
-MESSAGE_EVENTS = ("send", "recv", "drop")
 
 LATENCY_COLUMNS = ("node", "src", "sender", "seq", "t_send", "t_recv", "latency")
 TIMELINE_COLUMNS = ("t", "node", "socket", "event", "sender", "seq", "detail", "delivered")

@@ -43,6 +43,7 @@ from zsim.behaviours.api import (
     Work,
 )
 from zsim.behaviours.registry import resolve, validate_params
+from zsim.metrics import publishing_sockets, subscribing_sockets
 from zsim.scenario.model import NodeSpec, SocketSpec, transport_of
 from zsim.seeds import node_seeds
 
@@ -128,6 +129,10 @@ class LiveNode:
         self.pollers: dict[tuple[tuple[int, int], ...], zmq.Poller] = {}
         self.timeouts: dict[tuple[int, int], int] = {}
         self.specs: dict[str, SocketSpec] = {s.name: s for s in cfg.spec.sockets}
+        # at record = "lifecycle" the join rows that `lost` needs are logged all the same
+        # (zsim.metrics); the runner leaves them out of the log it returns
+        self.join_sends = frozenset() if cfg.messages else publishing_sockets(cfg.spec)
+        self.join_recvs = frozenset() if cfg.messages else subscribing_sockets(cfg.spec)
         self.reverse = {real: logical for logical, real in cfg.endpoints.items()}
         self.events: list[tuple[Any, ...]] = []
         self.flushed = 0
@@ -161,7 +166,7 @@ class LiveNode:
             self.events.append(row)
 
     def record_msg(self, sock: str, event: str, msg: Any, t: float | None = None) -> None:
-        """A message event; only called when the run records messages."""
+        """A message event: every one when the run records messages, else the join rows."""
         if isinstance(msg, Message):
             row = (self.now() if t is None else t, self.name, sock, event, msg.sender, msg.seq,
                    msg.size, "", msg.topic, "")
@@ -413,7 +418,7 @@ class LiveNode:
                 return False
             t_sent = got
         self.counters["sent"] += 1
-        if self.cfg.messages:
+        if self.cfg.messages or op.socket in self.join_sends:
             self.record_msg(op.socket, "send", msg, t_sent)
         return True
 
@@ -440,6 +445,9 @@ class LiveNode:
         self.counters["received"] += 1
         if self.cfg.messages:
             self.record_msg(op.socket, "recv", msg)
+        elif op.socket in self.join_recvs:
+            self.record_msg(op.socket, "recv", msg)
+            self.join_recvs = frozenset()  # the first is the join row
         return msg
 
     def _blocking(self, sock: Sock, option: int, timeout: float | None, is_req: bool,

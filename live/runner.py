@@ -31,7 +31,7 @@ from zsim.backend import RunOptions, run_meta
 from zsim.behaviours.registry import BehaviourError, resolve, validate_params
 from zsim.errors import RunInterrupted, ZsimError
 from zsim.interrupts import STOPPED_BY, signum_of, sigterm_as_interrupt
-from zsim.metrics import derived_rows
+from zsim.metrics import derived_rows, lifecycle_log
 from zsim.records import RunResult, events_frame, metrics_frame
 from zsim.scenario.model import Scenario
 
@@ -433,6 +433,8 @@ class LiveRun:
                 metric_rows.append((name, "stuck", 1.0 if stuck else 0.0))
             metric_rows += [(name, k, v) for k, v in sorted(metrics.items())]
         metric_rows += derived_rows(events, self.scenario)
+        if not self.messages:
+            events = lifecycle_log(events)  # the join rows served derived_rows only
         metric_rows.append(("*", "sim_time_s", max(0.0, sim_time)))
         metric_rows.append(("*", "queued", math.nan))  # not observable on real sockets
         incomplete = sorted(c.label for c in self.children if not c.final and not c.killed)

@@ -1,5 +1,5 @@
-"""#21 item 7 at the command line: ``lost`` is defined when a subscriber received nothing, and
-``zsim run`` prints whole counts as integers."""
+"""#21 item 7: ``lost`` is defined when a subscriber received nothing, at either record level
+and behind a proxy, and ``zsim run`` prints whole counts as integers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+
+from zsim.catalog import scenario_path
+from zsim.records import MESSAGE_EVENTS
+from zsim.scenario import load_scenario
+from zsim.sim.run import simulate
 
 # slow_joiner cut short: the publisher's last sends (t = 0.0500, 0.0501 s) go out just as the
 # subscriber connects (t = 0.05 s), before its handshake completes, so it receives nothing
@@ -42,3 +47,63 @@ def test_run_prints_whole_counts_as_integers_and_times_as_figures() -> None:
     assert rows["subscriber", "lost"] == "2"
     assert rows["subscriber", "received"] == "0"
     assert "." in rows["*", "sim_time_s"]
+
+
+# --- lost at both record levels ----------------------------------------------------------------
+
+PROXIED = """
+[run]
+stop_after = ["subscriber"]
+until = 30.0
+record = "{record}"
+
+[nodes.publisher]
+behaviour = "publisher"
+params = {{ rate = 10000.0, count = 2000, size = 16 }}
+sockets = [{{ name = "pub", type = "PUB", connect = ["tcp://proxy:5557"] }}]
+
+[nodes.proxy]
+behaviour = "proxy"
+sockets = [
+  {{ name = "frontend", type = "XSUB", bind = ["tcp://proxy:5557"] }},
+  {{ name = "backend", type = "XPUB", bind = ["tcp://proxy:5558"] }},
+]
+
+[nodes.subscriber]
+behaviour = "subscriber"
+start = {{ at = 0.05 }}
+params = {{ idle_timeout = 0.5 }}
+sockets = [{{ name = "sub", type = "SUB", connect = ["tcp://proxy:5558"], subscribe = [""] }}]
+"""
+
+
+def test_lost_is_the_same_at_both_record_levels_and_lifecycle_logs_no_messages() -> None:
+    sc = load_scenario(scenario_path("slow_joiner"))
+    for seed, lost in zip(range(1, 6), (2, 8, 5, 4, 10), strict=True):  # tests/test_seed_spread
+        full, lean = (simulate(sc, seed=seed, record=r) for r in ("messages", "lifecycle"))
+        assert full.metric("subscriber", "lost") == lean.metric("subscriber", "lost") == lost
+        assert not lean.events.event.isin(MESSAGE_EVENTS).any()
+        assert lean.events.equals(full.events[~full.events.event.isin(MESSAGE_EVENTS)]
+                                  .reset_index(drop=True))
+
+
+def test_behind_a_proxy_the_loss_is_counted_once_at_the_publisher(
+        tmp_path: Path) -> None:
+    runs = {}
+    for record in ("messages", "lifecycle"):
+        path = tmp_path / f"proxied_{record}.toml"
+        path.write_text(PROXIED.format(record=record))
+        runs[record] = simulate(load_scenario(path), seed=3)
+    ev = runs["messages"].events
+    first = ev[(ev.node == "subscriber") & (ev.event == "recv")].iloc[0]
+    t_join = ev[(ev.node == "subscriber") & (ev.event == "connect")].t.min()
+    published = ev[(ev.node == "publisher") & (ev.event == "send")]
+    t_first = published[published.seq == first.seq].t.iloc[0]
+    expected = int(((published.t >= t_join) & (published.t < t_first)).sum())
+    # the PUB sends into nothing until the subscription has come up through the proxy
+    assert expected > 0
+    forwarded = ev[(ev.node == "proxy") & (ev.event == "send")]
+    assert len(forwarded) > 0 and forwarded.sender.eq("publisher").all()
+    # counted at the source, not a second time in the proxy's forwards
+    assert runs["messages"].metric("subscriber", "lost") == expected
+    assert runs["lifecycle"].metric("subscriber", "lost") == expected

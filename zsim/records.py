@@ -52,6 +52,9 @@ EVENTS = {
     "restart": "a node started afresh",
 }
 
+MESSAGE_EVENTS = ("send", "recv", "drop")
+"""The message-level events: logged only when a run records messages (record = "messages")."""
+
 METRIC_COLUMNS = ("node", "metric", "value")
 
 STANDARD_METRICS = {
@@ -70,8 +73,8 @@ STANDARD_METRICS = {
     "context switches from /proc, NaN without it)",
     "stuck": "1 if the run ended with the node blocked in recv on a REQ awaiting its reply",
     "lost": "(SUB nodes) messages published after the node connected and before its first "
-    "received message; all those published after it connected when it received none (needs "
-    "record = 'messages')",
+    "received message; all those published after it connected when it received none (at "
+    "either record level)",
 }
 
 

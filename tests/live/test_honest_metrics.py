@@ -11,6 +11,7 @@ from zsim.analysis.backends import get_backend
 from zsim.analysis.compare import NOT_OBSERVABLE, build_table, format_table
 from zsim.backend import RunOptions
 from zsim.catalog import scenario_path
+from zsim.records import MESSAGE_EVENTS
 from zsim.scenario import load_scenario
 
 pytestmark = pytest.mark.live
@@ -35,3 +36,16 @@ def test_live_drops_are_absent_and_compare_says_not_observable() -> None:
     text = format_table(table)
     assert "not observable" in text
     assert "%" not in text.split("server")[1].splitlines()[0]  # no error against a fake 0
+
+
+def test_live_lost_is_measured_at_record_lifecycle_and_the_log_keeps_no_messages() -> None:
+    sc = load_scenario(scenario_path("slow_joiner"), {"duration": 0.1})
+    result = get_backend("live").run(sc, RunOptions(seed=1, record="lifecycle", timeout=30))
+    lost = result.metric("subscriber", "lost")
+    # live slow_joiner at 10 k msg/s loses 7-29 messages (tcp and ipc, seeds 1-20, a join
+    # window of 1.5-2.6 ms); a loaded host only widens the window, and 1000 were sent
+    assert 1 <= lost <= 500
+    # the subscriber connects at 0.05 s, halfway through the 1000 paced sends: what it got
+    # and what it lost are the ~500 sent after that (50 = 5 ms of start and pacing lateness)
+    assert abs(result.metric("subscriber", "received") + lost - 500) <= 50
+    assert not result.events.event.isin(MESSAGE_EVENTS).any()

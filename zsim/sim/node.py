@@ -32,6 +32,7 @@ from zsim.behaviours.api import (
     Work,
 )
 from zsim.behaviours.registry import resolve, validate_params
+from zsim.metrics import publishing_sockets, subscribing_sockets
 from zsim.scenario.model import NodeSpec
 from zsim.sim.cpu import Stranding
 from zsim.sim.engine import Engine, IoThread
@@ -131,6 +132,10 @@ class SimNode:
         self.incarnation = incarnation
         self.stats = stats
         self.messages = world.recorder.messages
+        # at record = "lifecycle" the join rows that `lost` needs are logged all the same
+        # (zsim.metrics); SimBackend leaves them out of the log it returns
+        self.join_sends = frozenset() if self.messages else publishing_sockets(spec)
+        self.join_recvs = frozenset() if self.messages else subscribing_sockets(spec)
         # the event log is the harness's, not the modelled program's: it costs nothing here,
         # so that the record level never changes what the model does
         costs = world.costs
@@ -440,7 +445,7 @@ class SimNode:
 
     def _sent(self, sock: SimSocket, msg: Any) -> None:
         self.stats.sent += 1
-        if self.messages:
+        if self.messages or sock.spec.name in self.join_sends:
             self._record_msg(sock, "send", msg, "", "")
 
     def _recv_now(self, sock: SimSocket) -> Any:
@@ -455,6 +460,9 @@ class SimNode:
         self.stats.received += 1
         if self.messages:
             self._record_msg(sock, "recv", msg, "", "")
+        elif sock.spec.name in self.join_recvs:
+            self._record_msg(sock, "recv", msg, "", "")
+            self.join_recvs = frozenset()  # the first is the join row
 
     def _recv_blocking(self, sock: SimSocket, timeout: float | None) -> Generator[Any, Any, Any]:
         sock.process_commands()

@@ -8,7 +8,7 @@ import time
 from zsim.backend import RecordLevel, RunOptions, run_meta
 from zsim.errors import RunInterrupted
 from zsim.interrupts import STOPPED_BY, signum_of, sigterm_as_interrupt
-from zsim.metrics import derived_rows
+from zsim.metrics import derived_rows, lifecycle_log
 from zsim.records import RunResult, metrics_frame
 from zsim.scenario.model import Scenario
 from zsim.seeds import Stratum
@@ -56,6 +56,8 @@ class SimBackend:
         }.get(ended, [])
         events = world.recorder.frame()
         rows = world.metric_rows() + derived_rows(events, scenario)
+        if not world.recorder.messages:
+            events = lifecycle_log(events)  # the join rows served derived_rows only
         rows.append(("*", "sim_time_s", world.env.now))
         rows.append(("*", "queued", world.queued()))
         stratum = options.stratum
