@@ -107,3 +107,10 @@ def test_behind_a_proxy_the_loss_is_counted_once_at_the_publisher(
     # counted at the source, not a second time in the proxy's forwards
     assert runs["messages"].metric("subscriber", "lost") == expected
     assert runs["lifecycle"].metric("subscriber", "lost") == expected
+
+
+def test_run_at_record_lifecycle_prints_lost() -> None:
+    out = _zsim("run", "slow_joiner", "--seed", "2", "--record", "lifecycle").stdout
+    rows = {tuple(line.split()[:2]): line.split()[2] for line in out.splitlines()
+            if len(line.split()) == 3}
+    assert rows["subscriber", "lost"] == "8"  # as at record = "messages" (seed 2 above)

@@ -4,6 +4,8 @@ says so instead of printing a relative error against a fake zero."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import pytest
 
@@ -49,3 +51,12 @@ def test_live_lost_is_measured_at_record_lifecycle_and_the_log_keeps_no_messages
     # and what it lost are the ~500 sent after that (50 = 5 ms of start and pacing lateness)
     assert abs(result.metric("subscriber", "received") + lost - 500) <= 50
     assert not result.events.event.isin(MESSAGE_EVENTS).any()
+
+
+def test_a_live_run_table_labels_its_time_as_wall_clock() -> None:
+    done = subprocess.run([sys.executable, "-m", "zsim.cli", "run", "hello_reqrep", "--backend",
+                           "live", "--set", "requests=2", "--set", "service=0.001",
+                           "--timeout", "30"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    names = [line.split()[1] for line in done.stdout.splitlines() if line.split()[:1] == ["*"]]
+    assert "wall_time_s" in names and "sim_time_s" not in names

@@ -116,6 +116,9 @@ def _show(scenario: Scenario, result: RunResult, seeds: object, reps: int, out: 
         table = (table.groupby(["node", "metric"], sort=False).value
                  .agg(["mean", "std", "min", "max"]).rename(columns={"std": "sd"})
                  .reset_index())
+    if result.meta.get("backend") == "live":
+        # a live run's clock is the wall clock: say so where the time is read
+        table = table.assign(metric=table.metric.replace({"sim_time_s": "wall_time_s"}))
     click.echo(_as_text(table))
     if out:
         click.echo(f"wrote {out}")
