@@ -26,6 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from zsim.analysis import frames, plots
+from zsim.records import MESSAGE_EVENTS
 
 LineStyle = Literal["-", "--", "-.", ":"]
 
@@ -84,7 +85,7 @@ def first_rep(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def has_messages(events: pd.DataFrame) -> bool:
-    return bool(not events.empty and events["event"].isin(frames.MESSAGE_EVENTS).any())
+    return bool(not events.empty and events["event"].isin(MESSAGE_EVENTS).any())
 
 
 def node_order(events: Sequence[pd.DataFrame], order: Sequence[str] | None = None) -> list[str]:

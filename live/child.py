@@ -31,6 +31,7 @@ import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from zsim.behaviours.api import (
+    Close,
     Mark,
     Message,
     Node,
@@ -358,9 +359,11 @@ class LiveNode:
         for _, mon in self.monitors:
             mon.close(linger=0)
         for sock in self.sockets.values():
-            sock.close(linger=0)
-        if self.own_ctx and self.ctx is not None:
-            self.ctx.term()
+            sock.close(linger=0)  # a socket the behaviour closed keeps its own linger
+        if self.own_ctx and self.ctx is not None and not term_within(self.ctx, TERM_WAIT_S):
+            # a socket the behaviour closed with linger -1 still holds messages: the program
+            # would hang here; the run is over and its records are sent, so the node exits
+            os._exit(0)
 
     # --- operations -------------------------------------------------------------------------
     def _socket(self, name: str) -> Sock:
@@ -389,6 +392,11 @@ class LiveNode:
             return None
         if kind is WaitConnected:
             return self.op_wait_connected(op)
+        if kind is Close:
+            sock = self._socket(op.socket)
+            self.record(op.socket, "close", "", f"linger {int(sock.get(zmq.LINGER))}")
+            sock.close()  # with the LINGER it was created with; later use raises ENOTSOCK
+            return None
         raise TypeError(f"{self.name}: a behaviour yielded {op!r}, not an operation")
 
     def op_send(self, op: Send) -> bool:
@@ -625,6 +633,17 @@ class LiveNode:
             pass
         finally:
             self.teardown()
+
+
+TERM_WAIT_S = 2.0  # how long the end of a run waits for a context with lingering sockets
+
+
+def term_within(ctx: Ctx, seconds: float) -> bool:
+    """zmq_ctx_term, given up after ``seconds`` (it blocks while a closed socket lingers)."""
+    worker = threading.Thread(target=ctx.term, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    return not worker.is_alive()
 
 
 def child_main(cfg: NodeConfig, conn: Connection, ctx: Ctx | None = None) -> None:

@@ -35,7 +35,7 @@ from zsim.metrics import derived_rows, lifecycle_log
 from zsim.records import RunResult, events_frame, metrics_frame
 from zsim.scenario.model import Scenario
 
-from .child import NodeConfig, child_main
+from .child import TERM_WAIT_S, NodeConfig, child_main, term_within
 from .endpoints import map_endpoints
 
 LOAD_TIMEOUT_S = 60.0  # spawning and importing every node process
@@ -397,7 +397,9 @@ class LiveRun:
             c.conn_open = False
         if self.shared_ctx is not None:
             if all(not c.worker.is_alive() for c in self.children):
-                self.shared_ctx.term()
+                if not term_within(self.shared_ctx, TERM_WAIT_S):
+                    self.problems.append("context term blocked: a closed socket lingers "
+                                         "with unsent messages (linger -1)")
             else:
                 self.problems.append("node threads still running; context left open")
 

@@ -81,8 +81,10 @@ def sender(node: Node, p: dict[str, Any]) -> Iterator[Op]:
     Optional: `wait` (wait_connected first, up to that many seconds), `stop_at_refusal` (stop at
     the first refused send), `block_timeout` (then one more send with that timeout, timed),
     `end_topic` (a final message with body {"end": true} on that topic), `signal` (a socket to
-    send one "go" message on afterwards). Marks "done" at the end.
-    Metrics: accepted, refused, first_refused (-1 if none), block_ok, blocked_s.
+    send one "go" message on afterwards), `close` (then close the socket and try one more send).
+    Marks "done" at the end.
+    Metrics: accepted, refused, first_refused (-1 if none), block_ok, blocked_s,
+    closed_send_errno (the error of the send after close).
     """
     sock = node.socket(p.get("socket", "out"))
     if p.get("wait"):
@@ -113,6 +115,13 @@ def sender(node: Node, p: dict[str, Any]) -> Iterator[Op]:
         yield sock.send({"end": True}, size=size, topic=p["end_topic"], timeout=timeout)
     if p.get("signal"):
         yield node.socket(p["signal"]).send({"go": True}, size=1, timeout=WAIT_S)
+    if p.get("close"):
+        yield sock.close()
+        try:
+            yield sock.send({"k": -2}, size=size, timeout=0)
+            node.set_metric("closed_send_errno", 0)
+        except zmq.ZMQError as exc:
+            node.set_metric("closed_send_errno", exc.errno)
     node.set_metric("accepted", accepted)
     node.set_metric("refused", refused)
     node.set_metric("first_refused", first_refused)

@@ -115,6 +115,14 @@ class Mark(Op):
 
 
 @dataclass(slots=True)
+class Close(Op):
+    """zmq_close ``socket``: it sends and receives no more; what it queued goes out for its
+    ZMQ_LINGER ms (-1: until all is out; 0: dropped), while the behaviour goes on."""
+
+    socket: str
+
+
+@dataclass(slots=True)
 class WaitConnected(Op):
     """Block until ``socket`` has completed a handshake with a peer (or the timeout expires)."""
 
@@ -160,6 +168,9 @@ class SocketHandle:
 
     def wait_connected(self, timeout: float | None = None) -> WaitConnected:
         return WaitConnected(self.name, timeout)
+
+    def close(self) -> Close:
+        return Close(self.name)
 
 
 @dataclass

@@ -113,8 +113,8 @@ class Sleeper:
 class Wire:
     """One direction of a byte stream: link latency and bandwidth, bounded kernel buffers."""
 
-    __slots__ = ("arrived", "broken", "costs", "env", "in_flight", "link_free_at", "receiver",
-                 "sender", "transit", "writable_at")
+    __slots__ = ("arrived", "broken", "costs", "env", "fin", "in_flight", "link_free_at",
+                 "receiver", "sender", "transit", "writable_at")
 
     def __init__(self, env: simpy.Environment, costs: LinkCosts) -> None:
         self.env = env
@@ -126,6 +126,7 @@ class Wire:
         self.receiver: Engine | None = None
         self.sender: Engine | None = None
         self.broken = False
+        self.fin = False  # the sender closed: arrived once everything written before it
         self.writable_at = costs.writable_bytes  # read on every take
 
     def has_room(self) -> bool:
@@ -146,6 +147,19 @@ class Wire:
         delay = self.link_free_at + self.costs.latency_s - env.now
         self.transit += len(msgs)
         env.timeout(delay).callbacks.append(lambda _e: self._arrive(msgs, nbytes, taken))
+
+    def send_fin(self) -> None:
+        """The sender's close (close(2) without SO_LINGER: the kernel still delivers what was
+        written, then the FIN): it reaches the receiver after the last byte."""
+        delay = max(self.env.now, self.link_free_at) + self.costs.latency_s - self.env.now
+        self.env.timeout(delay).callbacks.append(self._arrive_fin)
+
+    def _arrive_fin(self, _e: Any) -> None:
+        if self.broken:
+            return
+        self.fin = True
+        if self.receiver is not None:
+            self.receiver.rx_sleep.wake()
 
     def _arrive(self, msgs: list[Any], nbytes: int, taken: int) -> None:
         self.transit -= len(msgs)
@@ -206,6 +220,8 @@ class Engine:
         self.settle_cpu = costs.io_wake_cpu_s - self.wake_cpu
         self.owes_settle = False
         self.peer: Engine | None = None
+        # set by close(): drain the session pipe (linger), then FIN; the input is discarded
+        self.closing = False
         env.process(self._tx_loop())
         env.process(self._rx_loop())
 
@@ -230,6 +246,9 @@ class Engine:
         nbytes, cut = 0, False
         while self.alive:
             if not held:
+                if self.closing and not out.queue:
+                    self._end_closed()
+                    return
                 if not out.check_read():
                     yield self.tx_sleep.wait()  # woken by the application thread's flush
                     if io.stranding is not None:
@@ -266,9 +285,15 @@ class Engine:
     def _rx_loop(self) -> Generator[simpy.Event, Any, None]:
         rx, inp, io = self.rx, self.in_pipe, self.node.io
         pending = self.pending
-        while self.alive:
+        while self.alive and not self.closing:
             if not pending:
                 if not rx.arrived:
+                    if rx.fin:
+                        # EOF after the last byte: the peer closed (stream_engine_base.cpp
+                        # in_event: a read of 0 is an error, the engine goes down); whatever
+                        # this side had not yet written is lost with it
+                        self.node.count_destroyed(self.kill())
+                        return
                     yield self.rx_sleep.wait()
                     yield from self._woke()
                     continue
@@ -316,6 +341,43 @@ class Engine:
             delay = self.node.io.busy(cost)
             if delay > 0:
                 yield self.env.timeout(delay)
+
+    def close(self, linger_s: float | None) -> None:
+        """The socket closed (session_base.cpp process_term): stop reading input (counted
+        lost); keep writing the session pipe's messages to the kernel until it is empty, then
+        close the connection (FIN). ``linger_s``: 0 drops what is unwritten now, None waits
+        for ever, otherwise the linger timer (timer_event) drops what is left when it fires."""
+        if not self.alive or self.closing:
+            return
+        self.closing = True
+        self.rx.broken = True  # what arrives from now on is lost at this end (Wire._arrive)
+        lost = len(self.pending) + sum(len(m) for m, _, _ in self.rx.arrived)
+        self.pending.clear()
+        self.rx.arrived.clear()
+        self.node.count_destroyed(lost)
+        if linger_s == 0:
+            self.drop_unwritten()
+        elif linger_s is not None:
+            self.env.timeout(linger_s).callbacks.append(lambda _e: self.drop_unwritten())
+        for s in (self.tx_sleep, self.space_sleep, self.rx_sleep, self.resume_sleep):
+            s.wake()
+
+    def drop_unwritten(self) -> None:
+        """The linger is over: the messages not yet written to the kernel are lost."""
+        if not self.alive:
+            return
+        self.node.count_destroyed(len(self.out_pipe) + len(self.held))
+        self.out_pipe.queue.clear()
+        self.held.clear()
+        self.tx_sleep.wake()
+        self.space_sleep.wake()
+
+    def _end_closed(self) -> None:
+        """Everything is written: FIN, and this engine is gone (its input was dropped)."""
+        self.alive = False
+        self.tx.send_fin()
+        if not self.down.triggered:
+            self.down.succeed()
 
     def kill(self) -> int:
         """Stop; returns the messages this engine held (lost)."""

@@ -28,6 +28,7 @@ from zsim.scenario.pairs import compatible
 from zsim.sim.engine import Engine, Wire
 from zsim.sim.pipe import Pipe
 from zsim.sim.routing import ACTIVATE_READ, ATTACH, HICCUP, TERM, Conn
+from zsim.sim.sockets import NO_LINGER_TYPES
 
 if TYPE_CHECKING:
     from zsim.sim.node import SimNode
@@ -89,6 +90,38 @@ class Network:
             if sock.node is node:
                 del self.listeners[ep]
 
+    def close(self, sock: SimSocket) -> None:
+        """zmq_close, as a program's exit closes its sockets (socket_base.cpp process_term,
+        session_base.cpp process_term). The socket reads nothing more: its inbound messages
+        are lost. inproc: what it wrote stays in the pipe for the peer, whose end of the pipe
+        waits for its delimiter (pipe.cpp), whatever the linger. tcp/ipc: each session keeps
+        writing its pipe's messages to the kernel for ZMQ_LINGER ms (-1: until they are all
+        out; SUB and XSUB: 0), reconnecting if it must, then drops the rest and closes; what
+        was written still reaches the peer (Wire.send_fin)."""
+        linger = 0 if sock.spec.type in NO_LINGER_TYPES else sock.spec.linger
+        linger_s = None if linger < 0 else linger / 1000.0
+        node = sock.node
+        node.record_lifecycle(sock, "close", "", f"linger {linger}")
+        sock.closed = True
+        sock.mailbox.clear()
+        for ep in [ep for ep, s in self.listeners.items() if s is sock]:
+            del self.listeners[ep]
+        for conn in sock.conns:
+            node.count_destroyed(len(conn.inp))
+            conn.inp.queue.clear()
+            reader = conn.out.reader
+            if isinstance(reader, Engine):
+                reader.close(linger_s)
+            elif conn.partner is not None:
+                conn.partner.socket.post(TERM, conn.partner, 0)
+            elif conn in self.parked.get(conn.endpoint, []):
+                # an inproc connect never bound: its messages have nowhere to go
+                self.parked[conn.endpoint].remove(conn)
+                node.count_destroyed(len(conn.out))
+                conn.out.queue.clear()
+        for session in sock.sessions:
+            session.close(linger_s)
+
     def connect(self, sock: SimSocket, endpoint: str) -> None:
         sock.node.record_lifecycle(sock, "connect", endpoint, "")
         if transport_of(endpoint) == "inproc":
@@ -144,10 +177,39 @@ class Session:
         self.current_ivl = -1  # the connecter's backoff in ms (-1: none yet)
         self.retry = True  # False once a handshake failed on a protocol error
         self.conn: Conn | None = None
+        # after close: how long it may still connect and write (None: for ever); done once
+        # its pipe is written out or dropped
+        self.linger_until: float | None = None
+        self.done = False
+        sock.sessions.append(self)
         if not sock.spec.immediate:
             self.conn = self._new_conn()
             sock.attach(self.conn)
         self.env.process(self._run())
+
+    def close(self, linger_s: float | None) -> None:
+        """The socket closed. Connected: its engine writes the pipe out (Engine.close).
+        Not connected: with messages queued and a linger left, it keeps reconnecting to
+        write them; the linger timer drops what is still queued (session_base.cpp
+        timer_event)."""
+        conn = self.conn
+        engine = None if conn is None else conn.out.reader
+        if isinstance(engine, Engine) and engine.alive:
+            engine.close(linger_s)  # and should the peer go, the session reconnects
+        elif conn is None or not conn.out.queue or linger_s == 0:
+            self._drop_queued()
+            return
+        if linger_s is not None:
+            self.linger_until = self.env.now + linger_s
+            self.env.timeout(linger_s).callbacks.append(lambda _e: self._drop_queued())
+
+    def _drop_queued(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        if self.conn is not None:
+            self.node.count_destroyed(len(self.conn.out))
+            self.conn.out.queue.clear()
 
     def _new_conn(self) -> Conn:
         spec, label = self.sock.spec, self.sock.label
@@ -158,7 +220,12 @@ class Session:
         return conn
 
     def _alive(self) -> bool:
-        return self.node.alive and not self.sock.closed
+        """Open, or closed and lingering with messages still to write."""
+        if not self.node.alive:
+            return False
+        if not self.sock.closed:
+            return True
+        return not self.done and self.conn is not None and bool(self.conn.out.queue)
 
     def _run(self) -> Generator[simpy.Event, Any, None]:
         retry = False
@@ -224,6 +291,9 @@ class Session:
         self.sock.note_handshake()
         self.current_ivl = -1  # connected: the next connecter starts from RECONNECT_IVL
         self.node.record_lifecycle(self.sock, "connected", binder.label, self.endpoint)
+        if self.sock.closed:  # connected while lingering: write the pipe out, then close
+            until = self.linger_until
+            engine.close(None if until is None else max(0.0, until - env.now))
         yield engine.down
         if not self._alive():
             return
@@ -268,7 +338,7 @@ class Session:
         binder.note_handshake()
         binder.node.record_lifecycle(binder, "accepted", self.sock.label, self.endpoint)
         yield engine.down
-        if binder.node.alive:
+        if binder.node.alive and not binder.closed:
             # session_base_t: the binding side does not reconnect; its pipe is terminated.
             binder.node.record_lifecycle(binder, "disconnected", self.sock.label, self.endpoint)
             binder.post(TERM, conn, 0)

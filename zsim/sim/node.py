@@ -20,6 +20,7 @@ import simpy
 import zmq
 
 from zsim.behaviours.api import (
+    Close,
     Mark,
     Message,
     Node,
@@ -232,6 +233,21 @@ class SimNode:
                 network.connect(sock, ep)
         self.process = self.env.process(self._main())
 
+    def unsent_at_close(self) -> str:
+        """What its closed sockets still hold to write out, lingering: '' when nothing."""
+        held = []
+        for sock in self.sockets.values():
+            if not sock.closed:
+                continue
+            pipes = {id(c.out): len(c.out) for c in sock.conns
+                     if isinstance(c.out.reader, Engine) and c.out.reader.alive}
+            pipes.update({id(s.conn.out): len(s.conn.out) for s in sock.sessions
+                          if not s.done and s.conn is not None})
+            if sum(pipes.values()):
+                held.append(f"{sum(pipes.values())} messages unsent on {sock.spec.name!r} "
+                            f"(linger {sock.spec.linger})")
+        return ", ".join(held)
+
     def crash(self) -> None:
         """SIGKILL: sockets, pipes and engines vanish; peers notice through their connections."""
         self.alive = False
@@ -379,6 +395,9 @@ class SimNode:
             return None
         if kind is WaitConnected:
             return (yield from self._wait_connected(op))
+        if kind is Close:
+            self.world.network.close(self._socket(op.socket))  # with its linger
+            return None
         raise TypeError(f"{self.name}: a behaviour yielded {op!r}, not an operation")
 
     def _late(self, seconds: float) -> float:
@@ -410,9 +429,12 @@ class SimNode:
 
     def _socket(self, name: str) -> SimSocket:
         try:
-            return self.sockets[name]
+            sock = self.sockets[name]
         except KeyError:
             raise KeyError(f"node {self.name} has no socket {name!r}") from None
+        if sock.closed:
+            raise zmq.ZMQError(zmq.ENOTSOCK)  # a closed socket's handle is no socket
+        return sock
 
     def _send_now(self, sock: SimSocket, msg: Any) -> bool:
         """The non-blocking part of zmq_send; False is EAGAIN."""
@@ -454,7 +476,7 @@ class SimNode:
         if sock.ticks >= self.costs.inbound_poll_rate:
             sock.process_commands()
             sock.ticks = 0
-        return sock.xrecv()
+        return sock.read()
 
     def _received(self, sock: SimSocket, msg: Any) -> None:
         self.stats.received += 1
@@ -467,7 +489,7 @@ class SimNode:
     def _recv_blocking(self, sock: SimSocket, timeout: float | None) -> Generator[Any, Any, Any]:
         sock.process_commands()
         sock.ticks = 0
-        msg = sock.xrecv()
+        msg = sock.read()
         if msg is not None or timeout == 0:
             return msg
         deadline = None if timeout is None else self.env.now + timeout
@@ -483,7 +505,7 @@ class SimNode:
                 if not woke:
                     return None
             sock.process_commands()
-            msg = sock.xrecv()
+            msg = sock.read()
         return msg
 
     def _poll(self, op: Poll) -> Generator[simpy.Event, Any, tuple[str, ...]]:

@@ -35,6 +35,7 @@ class Conn:
         "routing_id",
         "socket",
         "subs",
+        "terminating",
     )
 
     def __init__(self, socket: SimSocket, out: Pipe, inp: Pipe, peer: str, endpoint: str) -> None:
@@ -54,6 +55,9 @@ class Conn:
         self.alive = True
         self.incoming = False  # True where this socket bound and the peer connected
         self.partner: Conn | None = None  # inproc: the peer socket's Conn over the same pipes
+        # the peer is gone and this socket still reads what it sent (pipe.cpp
+        # waiting_for_delimiter); it writes nothing more to it
+        self.terminating = False
 
     # PipeListener: for a socket, both activations are commands in its mailbox (pipe.cpp
     # send_activate_read / send_activate_write), applied when the socket processes commands.

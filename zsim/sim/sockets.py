@@ -29,7 +29,14 @@ from zsim.sim.routing import (
 )
 
 if TYPE_CHECKING:
+    from zsim.sim.network import Session
     from zsim.sim.node import SimNode
+
+# push.cpp and pub.cpp xattach_pipe call set_nodelay: their pipes carry nothing to read, so a
+# peer's termination does not wait for the reader (pipe.cpp process_pipe_term)
+NODELAY_TYPES = frozenset({"PUSH", "PUB"})
+# xsub.cpp (and so sub.cpp) forces ZMQ_LINGER to 0
+NO_LINGER_TYPES = frozenset({"SUB", "XSUB"})
 
 
 class SimSocket:
@@ -49,6 +56,8 @@ class SimSocket:
                                if costs.command_phase == "random" else 0.0)
         self.ticks = 0
         self.conns: list[Conn] = []
+        self.draining: list[Conn] = []  # terminating conns with messages still to read
+        self.sessions: list[Session] = []  # the connecting side's sessions (zsim.sim.network)
         self.closed = False
         self.handshakes = 0
         self.handshake_waiters: list[Any] = []
@@ -79,7 +88,7 @@ class SimSocket:
                     self.xread_activated(conn)
             elif kind == ACTIVATE_WRITE:
                 conn.out.peer_read = arg
-                if not conn.out_active and conn.alive:
+                if not conn.out_active and conn.alive and not conn.terminating:
                     conn.out_active = True
                     self.xwrite_activated(conn)
             elif kind == ATTACH:
@@ -97,9 +106,33 @@ class SimSocket:
         self.xattach(conn)
 
     def detach(self, conn: Conn) -> None:
-        """The peer is gone: unread outbound messages are deleted (process_pipe_term_ack)."""
+        """The peer is gone: unread outbound messages are deleted (process_pipe_term_ack).
+        What it sent and this socket has not read yet is read first: the pipe waits for its
+        delimiter (pipe.cpp process_pipe_term with _delay, the default but for
+        NODELAY_TYPES), and leaves the socket when it is read empty (``reap_drained``)."""
         if conn not in self.conns:
             return
+        if conn.inp.queue and self.spec.type not in NODELAY_TYPES:
+            if not conn.terminating:
+                conn.terminating = True
+                conn.out_active = False  # pipe_t::check_write: only an active pipe is written
+                self.node.count_destroyed(len(conn.out))
+                conn.out.queue.clear()
+                self.draining.append(conn)
+            return
+        self._detached(conn)
+
+    def read(self) -> Any | None:
+        """``xrecv``, then let go of the terminating pipes it has read empty (their
+        delimiter is next)."""
+        msg = self.xrecv()
+        if self.draining:
+            for conn in [c for c in self.draining if not c.inp.queue]:
+                self.draining.remove(conn)
+                self._detached(conn)
+        return msg
+
+    def _detached(self, conn: Conn) -> None:
         self.conns.remove(conn)
         conn.alive = False
         self.node.count_destroyed(len(conn.out))

@@ -217,6 +217,12 @@ class World:
         out: dict[str, dict[str, object]] = {}
         for name in self.scenario.nodes:
             node = self.nodes.get(name)
+            if name in self.finished and node is not None and node.alive:
+                unsent = node.unsent_at_close()
+                if unsent and self.end_reason in ("until", "idle"):
+                    # the program would hang in zmq_ctx_term (linger -1, or a longer linger)
+                    out[name] = {"waiting": f"closing with {unsent}; {why}", "hang": True}
+                continue
             if name in self.finished or (node is not None and not node.alive):
                 continue  # returned, or crashed on purpose (crash_at) and not restarted
             wait = None if node is None else node.waiting
