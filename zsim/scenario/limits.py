@@ -64,7 +64,8 @@ def check_value(value: Any, limits: Limits, source: str, where: str) -> None:
     """One scalar or sequence against the size limits (its items are not visited)."""
     if isinstance(value, bool):
         return
-    if isinstance(value, int) and abs(value) > limits.int_magnitude:
+    # TOML's range is two's-complement 64-bit: -2**63 is an integer it allows
+    if isinstance(value, int) and not -limits.int_magnitude - 1 <= value <= limits.int_magnitude:
         raise ScenarioError(source, where, f"integer beyond the limit of ±{limits.int_magnitude}"
                             f" ({value.bit_length()} bits)")
     if isinstance(value, str) and len(value) > limits.string_chars:
