@@ -362,7 +362,10 @@ class LiveNode:
             sock.close(linger=0)  # a socket the behaviour closed keeps its own linger
         if self.own_ctx and self.ctx is not None and not term_within(self.ctx, TERM_WAIT_S):
             # a socket the behaviour closed with linger -1 still holds messages: the program
-            # would hang here; the run is over and its records are sent, so the node exits
+            # would hang here; the run is over and its records are sent, so the node says so
+            # and exits
+            os.write(2, f"zsim: {self.name}: context term blocked: a closed socket lingers "
+                        "with unsent messages\n".encode())
             os._exit(0)
 
     # --- operations -------------------------------------------------------------------------

@@ -48,7 +48,7 @@ EVENTS = {
     "start": "a node's behaviour started",
     "stop": "a node's behaviour returned",
     "mark": "a node reached a named point (detail)",
-    "close": "a socket was closed as its node's behaviour returned (detail: its linger in ms)",
+    "close": "a behaviour closed a socket (detail: its linger in ms)",
     "crash": "a node was killed",
     "restart": "a node started afresh",
 }

@@ -91,8 +91,8 @@ class Network:
                 del self.listeners[ep]
 
     def close(self, sock: SimSocket) -> None:
-        """zmq_close, as a program's exit closes its sockets (socket_base.cpp process_term,
-        session_base.cpp process_term). The socket reads nothing more: its inbound messages
+        """zmq_close from a behaviour (socket_base.cpp process_term, session_base.cpp
+        process_term). The socket reads nothing more: its inbound messages
         are lost. inproc: what it wrote stays in the pipe for the peer, whose end of the pipe
         waits for its delimiter (pipe.cpp), whatever the linger. tcp/ipc: each session keeps
         writing its pipe's messages to the kernel for ZMQ_LINGER ms (-1: until they are all

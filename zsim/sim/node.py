@@ -476,7 +476,10 @@ class SimNode:
         if sock.ticks >= self.costs.inbound_poll_rate:
             sock.process_commands()
             sock.ticks = 0
-        return sock.read()
+        msg = sock.xrecv()
+        if sock.draining:
+            sock.reap_drained()
+        return msg
 
     def _received(self, sock: SimSocket, msg: Any) -> None:
         self.stats.received += 1
@@ -489,7 +492,9 @@ class SimNode:
     def _recv_blocking(self, sock: SimSocket, timeout: float | None) -> Generator[Any, Any, Any]:
         sock.process_commands()
         sock.ticks = 0
-        msg = sock.read()
+        msg = sock.xrecv()
+        if sock.draining:
+            sock.reap_drained()
         if msg is not None or timeout == 0:
             return msg
         deadline = None if timeout is None else self.env.now + timeout
@@ -505,7 +510,9 @@ class SimNode:
                 if not woke:
                     return None
             sock.process_commands()
-            msg = sock.read()
+            msg = sock.xrecv()
+            if sock.draining:
+                sock.reap_drained()
         return msg
 
     def _poll(self, op: Poll) -> Generator[simpy.Event, Any, tuple[str, ...]]:

@@ -122,15 +122,12 @@ class SimSocket:
             return
         self._detached(conn)
 
-    def read(self) -> Any | None:
-        """``xrecv``, then let go of the terminating pipes it has read empty (their
-        delimiter is next)."""
-        msg = self.xrecv()
-        if self.draining:
-            for conn in [c for c in self.draining if not c.inp.queue]:
-                self.draining.remove(conn)
-                self._detached(conn)
-        return msg
+    def reap_drained(self) -> None:
+        """After a read while ``draining``: let go of the terminating pipes read empty
+        (their delimiter is next)."""
+        for conn in [c for c in self.draining if not c.inp.queue]:
+            self.draining.remove(conn)
+            self._detached(conn)
 
     def _detached(self, conn: Conn) -> None:
         self.conns.remove(conn)
